@@ -2,4 +2,4 @@
 export * from './flow/model.js';
 export * from './flow/expression.js';
 export * from './adapter/types.js';
-export * from './http/types.js';
+export * from './http/index.js';
