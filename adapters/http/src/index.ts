@@ -1,0 +1,282 @@
+/**
+ * The built-in HTTP receiver adapter. Written only against `@sessionflow/sdk`'s public API,
+ * exactly as a third-party adapter would be: sessions, credentials and CSRF tokens are the
+ * business of `context.http`; this module only shapes the request and reads the answer.
+ */
+import { STATUS_CODES } from 'node:http';
+import { AdapterError, configWithDefaults, defineAdapter } from '@sessionflow/sdk';
+import type { AdapterContext, AdapterDefinition, AdapterResult, OutboundMessage } from '@sessionflow/sdk';
+
+export type SendBodyMode = 'auto' | 'always' | 'never';
+
+/** The receiver `config` of the http adapter (after defaults). */
+export interface HttpAdapterConfig {
+  forwardHeaders: string[];
+  sendBody: SendBodyMode;
+  throwOnHttpError: boolean;
+  contentType?: string;
+}
+
+/** Methods that carry no body when `sendBody` is `auto`. */
+const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE']);
+
+/**
+ * Headers the adapter never sends, whatever the step or the message says: credentials and
+ * cookies belong to the session client, framing headers to the HTTP stack.
+ */
+const NEVER_SENT = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+]);
+
+/** Message headers that are never forwarded (the session client manages the CSRF token). */
+const NEVER_FORWARDED = new Set(['x-csrf-token', 'set-cookie', 'content-type']);
+
+const HEADER_NAME = '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$';
+
+export const configSchema = {
+  type: 'object',
+  title: 'HTTP receiver settings',
+  additionalProperties: false,
+  properties: {
+    forwardHeaders: {
+      title: 'Forward message headers',
+      description:
+        'Message headers sent along with the request: header names (case-insensitive) or "*" for all. ' +
+        'Authorization, Cookie, X-CSRF-Token and connection headers are never forwarded. Headers set on the step win.',
+      type: 'array',
+      items: {
+        anyOf: [
+          { const: '*', description: 'All message headers' },
+          { type: 'string', pattern: HEADER_NAME, description: 'A header name' },
+        ],
+      },
+      uniqueItems: true,
+      default: [],
+      examples: [['SapAuthenticatedUserName', 'X-Correlation-Id'], ['*']],
+    },
+    sendBody: {
+      title: 'Send message body',
+      description: 'When the message body is sent as the request body.',
+      type: 'string',
+      enum: ['auto', 'always', 'never'],
+      enumDescriptions: [
+        'Send the body, except for GET, HEAD and DELETE requests',
+        'Always send the body, whatever the method',
+        'Never send a body',
+      ],
+      default: 'auto',
+    },
+    throwOnHttpError: {
+      title: 'Fail on HTTP error status',
+      description:
+        'When true, an answer outside 200-299 fails the step with error SF_HTTP_STATUS. ' +
+        'When false, the status, headers and body are returned for the flow to handle.',
+      type: 'boolean',
+      default: true,
+    },
+    contentType: {
+      title: 'Content-Type',
+      description:
+        'Content-Type of the request body, overriding the message\'s content type. A Content-Type header set on the step wins.',
+      type: 'string',
+      minLength: 1,
+      examples: ['application/json', 'application/xml; charset=utf-8', 'text/plain'],
+    },
+  },
+} as const;
+
+function readConfig(raw: Record<string, unknown>): HttpAdapterConfig {
+  const c = configWithDefaults(adapter, raw);
+  const forward = Array.isArray(c.forwardHeaders) ? c.forwardHeaders.filter((h): h is string => typeof h === 'string') : [];
+  const sendBody = c.sendBody === 'always' || c.sendBody === 'never' ? c.sendBody : 'auto';
+  return {
+    forwardHeaders: forward,
+    sendBody,
+    throwOnHttpError: c.throwOnHttpError !== false,
+    ...(typeof c.contentType === 'string' && c.contentType !== '' ? { contentType: c.contentType } : {}),
+  };
+}
+
+/** `scheme://host/path?key=***`: no user info, no query values (they may hold tokens). */
+function safeUrl(url: URL): string {
+  let out = `${url.protocol}//${url.host}${url.pathname}`;
+  const keys = [...url.searchParams.keys()];
+  if (keys.length > 0) out += `?${keys.map((k) => `${encodeURIComponent(k)}=***`).join('&')}`;
+  return out;
+}
+
+function invalid(code: string, message: string, details: Record<string, unknown> = {}): AdapterError {
+  return new AdapterError(code, message, details);
+}
+
+/** The request URL: the step path resolved like a link against the address, then the step query appended. */
+export function requestUrl(receiverName: string, address: string, path: string | undefined, query: Record<string, string>): URL {
+  let base: URL;
+  try {
+    base = new URL(address);
+  } catch {
+    throw invalid('SF_HTTP_INVALID_URL', `receiver "${receiverName}" has an invalid address: not an absolute http(s) URL`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw invalid('SF_HTTP_INVALID_URL', `receiver "${receiverName}" has an invalid address: scheme "${base.protocol.slice(0, -1)}" is not http or https`);
+  }
+  let url = base;
+  if (path !== undefined && path !== '') {
+    try {
+      url = new URL(path, base);
+    } catch {
+      throw invalid('SF_HTTP_INVALID_URL', `step path for receiver "${receiverName}" is not a valid URL path`);
+    }
+    if (url.origin !== base.origin) {
+      // Credentials and the session belong to the receiver's origin: never send them elsewhere.
+      throw invalid('SF_HTTP_INVALID_URL', `step path for receiver "${receiverName}" leads to ${url.origin}, outside the receiver's origin ${base.origin}; use a path, or another receiver`);
+    }
+  }
+  url.hash = '';
+  for (const [name, value] of Object.entries(query)) url.searchParams.append(name, value);
+  return url;
+}
+
+function lookup(headers: Record<string, string>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+/** Builds the request headers: forwarded message headers, then step headers (which win), then Content-Type. */
+export function requestHeaders(
+  message: OutboundMessage,
+  stepHeaders: Record<string, string>,
+  config: HttpAdapterConfig,
+  withBody: boolean,
+): { headers: Record<string, string>; dropped: string[] } {
+  const out = new Map<string, [string, string]>();
+  const dropped: string[] = [];
+  const forwardAll = config.forwardHeaders.includes('*');
+  const forwardNames = new Set(config.forwardHeaders.map((h) => h.toLowerCase()));
+  for (const [name, value] of Object.entries(message.headers)) {
+    const lower = name.toLowerCase();
+    if (!forwardAll && !forwardNames.has(lower)) continue;
+    if (NEVER_SENT.has(lower) || NEVER_FORWARDED.has(lower)) {
+      dropped.push(name);
+      continue;
+    }
+    out.set(lower, [name, value]);
+  }
+  for (const [name, value] of Object.entries(stepHeaders)) {
+    const lower = name.toLowerCase();
+    if (NEVER_SENT.has(lower)) {
+      dropped.push(name);
+      continue;
+    }
+    out.set(lower, [name, value]);
+  }
+  if (withBody && !out.has('content-type')) {
+    const contentType = config.contentType ?? message.contentType ?? lookup(message.headers, 'content-type');
+    if (contentType !== undefined && contentType !== '') out.set('content-type', ['Content-Type', contentType]);
+  }
+  return { headers: Object.fromEntries([...out.values()]), dropped };
+}
+
+function shouldSendBody(mode: SendBodyMode, method: string): boolean {
+  if (mode === 'always') return true;
+  if (mode === 'never') return false;
+  return !BODYLESS_METHODS.has(method);
+}
+
+async function send(message: OutboundMessage, context: AdapterContext): Promise<AdapterResult> {
+  const { receiver, step } = context;
+  const config = readConfig(receiver.config ?? {});
+  const method = (step.method ?? 'POST').toUpperCase();
+  const url = requestUrl(receiver.name, receiver.address, step.path, step.query);
+  const withBody = shouldSendBody(config.sendBody, method);
+  const { headers, dropped } = requestHeaders(message, step.headers, config, withBody);
+  if (dropped.length > 0) {
+    context.log.debug('headers not sent (managed by the session client or the HTTP stack)', { headers: dropped });
+  }
+  context.log.debug(`${method} ${safeUrl(url)}`, { receiver: receiver.name, step: step.stepId, bodyBytes: withBody ? message.body.byteLength : 0 });
+
+  const response = await context.http.request({
+    method,
+    url: url.href,
+    headers,
+    ...(withBody ? { body: message.body } : {}),
+    signal: context.signal,
+  });
+
+  if (config.throwOnHttpError && (response.status < 200 || response.status > 299)) {
+    const reason = STATUS_CODES[response.status];
+    const statusText = reason !== undefined ? `${response.status} ${reason}` : String(response.status);
+    throw new AdapterError('SF_HTTP_STATUS', `receiver "${receiver.name}" answered ${statusText} for ${method} ${safeUrl(url)}`, {
+      status: response.status,
+      method,
+      url: safeUrl(url),
+      headers: response.headers,
+      body: response.body,
+    });
+  }
+  const contentType = response.headers['content-type'];
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: response.body,
+    ...(contentType !== undefined ? { contentType } : {}),
+  };
+}
+
+export const adapter: AdapterDefinition = defineAdapter({
+  id: 'http',
+  displayName: 'HTTP',
+  version: '0.1.0',
+  apiVersion: 1,
+  description: 'Calls an HTTP(S) endpoint: any method, query and headers from the step, the message body as request body.',
+  variants: [
+    {
+      id: 'http',
+      displayName: 'HTTP',
+      direction: 'receiver',
+      stepKinds: ['call', 'send'],
+      sessionReuse: 'supported',
+      csrf: true,
+      auth: [
+        { type: 'none' },
+        { type: 'basic' },
+        {
+          type: 'client-certificate',
+          proxies: ['internet'],
+          note: 'a client certificate cannot be presented through an on-premise connector (the TLS session ends at the connector)',
+        },
+        {
+          type: 'oauth2-client-credentials',
+          proxies: ['internet'],
+          note: 'the token endpoint must be reachable over the internet',
+        },
+        { type: 'oauth2-saml-bearer' },
+        {
+          type: 'principal-propagation',
+          proxies: ['onPremise'],
+          note: 'the user is propagated by the on-premise connector',
+        },
+      ],
+      parallelSafe: true,
+      streaming: false,
+      contentTypes: { in: ['*/*'], out: ['*/*'] },
+      description: 'Request-reply (call) or one-way (send) over HTTP(S).',
+    },
+  ],
+  configSchema,
+  send,
+});
+
+export default adapter;
