@@ -88,7 +88,8 @@ export interface Runtime extends Node {
 
 export interface Sender extends Node {
   adapter?: Scalar<string>;
-  path?: Scalar<string>;
+  /** The `path` field (named `urlPath` because `Node.path` is the node's document path). */
+  urlPath?: Scalar<string>;
   csrf?: Scalar<boolean>;
   /** Any other fields, raw. */
   raw: Record<string, unknown>;
@@ -118,7 +119,8 @@ export interface Proxy extends Node {
 
 export interface Logoff extends Node {
   method?: Scalar<string>;
-  path?: Scalar<string>;
+  /** The `path` field (named `urlPath` because `Node.path` is the node's document path). */
+  urlPath?: Scalar<string>;
 }
 
 export interface Receiver extends Node {

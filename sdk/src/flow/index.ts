@@ -1,0 +1,6 @@
+// Barrel of the flow module: model types, expressions, parser, schema.
+export * from './model.js';
+export * from './expression.js';
+export * from './parse.js';
+export * from './schema.js';
+export { formatPath } from './paths.js';

@@ -1,0 +1,770 @@
+/**
+ * `parseFlow`: text → FlowDocument (yaml Document, typed Flow model with ranges, problems).
+ *
+ * Never throws, whatever the input. Every range comes from the `yaml` library's node ranges
+ * (CST offsets, i.e. UTF-16 indexes into the text); nothing here searches the text.
+ */
+import { Document, LineCounter, Scalar as YamlScalar, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Node as YamlNode, Pair, YAMLMap } from 'yaml';
+import { checkCondition, parseTemplate } from './expression.js';
+import type { TemplateError } from './expression.js';
+import type {
+  Auth,
+  CallStep,
+  CredentialDecl,
+  Flow,
+  Logoff,
+  Node,
+  NodePath,
+  ParseProblem,
+  Position,
+  ProcessDecl,
+  Proxy,
+  Range,
+  Receiver,
+  RouteWhen,
+  Runtime,
+  Scalar,
+  Sender,
+  Step,
+  StepKind,
+  TemplateEntry,
+  TemplateScalar,
+} from './model.js';
+import { STEP_KINDS } from './model.js';
+import { formatPath, keyRangeOf, keyString, locate, nodeRange, pathAtOffset, valueRangeOf } from './paths.js';
+import { validateFlowSchema } from './schema.js';
+
+export interface ParseFlowOptions {
+  /** Document URI, kept on the result. */
+  uri?: string;
+  /** Validate against the flow JSON Schema (default true). */
+  schema?: boolean;
+}
+
+export interface FlowDocument {
+  uri?: string;
+  text: string;
+  /** The parsed yaml Document, for minimal edits (designer, quick fixes). */
+  yaml: Document.Parsed;
+  lineCounter: LineCounter;
+  /** Typed model; partial when the input is bad. */
+  flow: Flow;
+  /** YAML syntax problems (`flow/yaml-syntax`) and schema problems (`flow/schema`). */
+  problems: ParseProblem[];
+  /** `formatVersion` is 1 or absent. */
+  isLegacy: boolean;
+  /** Zero-based line/character (UTF-16) of an offset. */
+  positionAt(offset: number): Position;
+  /** Offset of a zero-based line/character position (clamped to the text). */
+  offsetAt(pos: Position): number;
+  /** Range of the value (default) or key at a path, from the yaml node ranges. */
+  rangeAt(path: NodePath, part?: 'key' | 'value'): Range | undefined;
+  /** The deepest key or value at an offset (for hover and completion). */
+  pathAt(offset: number): { path: NodePath; part: 'key' | 'value' } | undefined;
+}
+
+/** Nesting depth beyond which steps are not modelled (guards against pathological input). */
+const MAX_STEP_DEPTH = 64;
+
+// ---------------------------------------------------------------------------------------------
+// Line table (LSP semantics: lines end at \n, \r\n or \r)
+// ---------------------------------------------------------------------------------------------
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 13 /* \r */) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      starts.push(i + 1);
+    } else if (c === 10 /* \n */) {
+      starts.push(i + 1);
+    }
+  }
+  return starts;
+}
+
+function makePositionAt(text: string, starts: number[]): (offset: number) => Position {
+  return (offset: number) => {
+    const o = Math.max(0, Math.min(Number.isFinite(offset) ? Math.floor(offset) : 0, text.length));
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: o - (starts[lo] as number) };
+  };
+}
+
+function makeOffsetAt(text: string, starts: number[]): (pos: Position) => number {
+  return (pos: Position) => {
+    if (!pos || !Number.isFinite(pos.line) || pos.line < 0) return 0;
+    if (pos.line >= starts.length) return text.length;
+    const start = starts[pos.line] as number;
+    let end = pos.line + 1 < starts.length ? (starts[pos.line + 1] as number) : text.length;
+    // exclude the line break
+    while (end > start && (text.charCodeAt(end - 1) === 10 || text.charCodeAt(end - 1) === 13)) end--;
+    const ch = Number.isFinite(pos.character) ? Math.max(0, Math.floor(pos.character)) : 0;
+    return Math.min(start + ch, end);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalar content offsets: where each character of a scalar's value sits in the source
+// ---------------------------------------------------------------------------------------------
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  '\t': '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\u0085',
+  _: '\u00a0',
+  L: '\u2028',
+  P: '\u2029',
+};
+
+/**
+ * For a string scalar, an array `offs` with `offs[i]` = source offset of value character `i`
+ * and `offs[value.length]` = end of the content; undefined when the scalar is not plain or
+ * simply quoted on one line (block scalars, folded lines), so callers use the node range.
+ */
+export function scalarContentOffsets(node: YamlScalar, text: string): number[] | undefined {
+  const value = node.value;
+  const r = node.range;
+  if (typeof value !== 'string' || !r) return undefined;
+  const start = r[0];
+  const tok = node.srcToken as { offset?: number; source?: string } | undefined;
+  const raw = tok && tok.offset === start && typeof tok.source === 'string' ? tok.source : text.slice(start, r[1]);
+  const offs: number[] = [];
+  if (node.type === YamlScalar.PLAIN || node.type === undefined) {
+    if (raw !== value) return undefined;
+    for (let i = 0; i <= value.length; i++) offs.push(start + i);
+    return offs;
+  }
+  if (node.type === YamlScalar.QUOTE_SINGLE) {
+    if (raw.length < 2 || raw[0] !== "'" || raw[raw.length - 1] !== "'") return undefined;
+    let decoded = '';
+    for (let k = 1; k < raw.length - 1; k++) {
+      const c = raw[k] as string;
+      if (c === '\n' || c === '\r') return undefined;
+      offs.push(start + k);
+      decoded += c;
+      if (c === "'" && raw[k + 1] === "'") k++;
+    }
+    offs.push(start + raw.length - 1);
+    return decoded === value ? offs : undefined;
+  }
+  if (node.type === YamlScalar.QUOTE_DOUBLE) {
+    if (raw.length < 2 || raw[0] !== '"' || raw[raw.length - 1] !== '"') return undefined;
+    let decoded = '';
+    for (let k = 1; k < raw.length - 1; k++) {
+      const c = raw[k] as string;
+      if (c === '\n' || c === '\r') return undefined;
+      if (c !== '\\') {
+        offs.push(start + k);
+        decoded += c;
+        continue;
+      }
+      const e = raw[k + 1];
+      if (e === undefined) return undefined;
+      const hexLen = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
+      let ch: string;
+      let width: number;
+      if (hexLen > 0) {
+        const hex = raw.slice(k + 2, k + 2 + hexLen);
+        if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== hexLen) return undefined;
+        try {
+          ch = String.fromCodePoint(parseInt(hex, 16));
+        } catch {
+          return undefined;
+        }
+        width = 2 + hexLen;
+      } else {
+        const s = SIMPLE_ESCAPES[e];
+        if (s === undefined) return undefined;
+        ch = s;
+        width = 2;
+      }
+      for (let u = 0; u < ch.length; u++) offs.push(start + k);
+      decoded += ch;
+      k += width - 1;
+    }
+    offs.push(start + raw.length - 1);
+    return decoded === value ? offs : undefined;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model builder
+// ---------------------------------------------------------------------------------------------
+
+interface Entry {
+  key: string;
+  keyRange: Range | undefined;
+  pair: Pair<unknown, unknown>;
+  value: YamlNode | null;
+}
+
+class Builder {
+  readonly problems: ParseProblem[] = [];
+
+  constructor(
+    private readonly doc: Document.Parsed,
+    private readonly text: string,
+  ) {}
+
+  /** Alias resolutions left: bounds the model of alias-bomb input (each alias may expand a subtree). */
+  private aliasBudget = 2_000;
+  private readonly aliasTargets = new Map<object, unknown>();
+
+  /** Follows aliases (bounded) so `*anchor` values are modelled like their target. */
+  private deref(node: unknown): YamlNode | null {
+    let n = node;
+    for (let i = 0; i < 16 && isAlias(n); i++) {
+      if (this.aliasBudget-- <= 0) return null;
+      const alias = n;
+      if (!this.aliasTargets.has(alias)) {
+        let target: unknown;
+        try {
+          target = alias.resolve(this.doc);
+        } catch {
+          target = null;
+        }
+        this.aliasTargets.set(alias, target);
+      }
+      n = this.aliasTargets.get(alias);
+    }
+    return isAlias(n) ? null : ((n as YamlNode | null | undefined) ?? null);
+  }
+
+  private rangeOf(node: unknown, fallback?: Range): Range {
+    return nodeRange(node) ?? fallback ?? { start: 0, end: 0 };
+  }
+
+  /** Map entries with string keys (first occurrence wins; duplicates are a yaml error). */
+  private entries(node: unknown): Map<string, Entry> {
+    const out = new Map<string, Entry>();
+    const map = this.deref(node);
+    if (!isMap(map)) return out;
+    for (const item of (map as YAMLMap).items) {
+      if (!isPair(item)) continue;
+      const key = keyString(item.key);
+      if (key === undefined || out.has(key)) continue;
+      out.set(key, { key, keyRange: nodeRange(item.key), pair: item as Pair<unknown, unknown>, value: this.deref(item.value) });
+    }
+    return out;
+  }
+
+  private valueRange(e: Entry): Range {
+    const r = nodeRange(e.value);
+    if (r) return r;
+    const k = e.keyRange;
+    return k ? { start: k.end, end: k.end } : { start: 0, end: 0 };
+  }
+
+  private toJS(node: unknown): unknown {
+    try {
+      if (!node || typeof node !== 'object' || !('toJS' in node)) return null;
+      return (node as YamlNode).toJS(this.doc, { maxAliasCount: 100 });
+    } catch {
+      return undefined;
+    }
+  }
+
+  private scalarOf<T>(e: Entry | undefined, path: NodePath, check: (v: unknown) => v is T): Scalar<T> | undefined {
+    if (!e || !isScalar(e.value) || !check(e.value.value)) return undefined;
+    return { value: e.value.value, range: this.valueRange(e), keyRange: e.keyRange, path: [...path, e.key] };
+  }
+
+  private str(e: Entry | undefined, path: NodePath): Scalar<string> | undefined {
+    return this.scalarOf(e, path, (v): v is string => typeof v === 'string');
+  }
+
+  private num(e: Entry | undefined, path: NodePath): Scalar<number> | undefined {
+    return this.scalarOf(e, path, (v): v is number => typeof v === 'number' && Number.isFinite(v));
+  }
+
+  private bool(e: Entry | undefined, path: NodePath): Scalar<boolean> | undefined {
+    return this.scalarOf(e, path, (v): v is boolean => typeof v === 'boolean');
+  }
+
+  /** A scalar name (receiver, process, script path): strings, or other scalars as text. */
+  private name(e: Entry, path: NodePath): Scalar<string> {
+    const v = isScalar(e.value) ? e.value.value : undefined;
+    const value = typeof v === 'string' ? v : v === null || v === undefined || typeof v === 'object' ? '' : String(v);
+    return { value, range: this.valueRange(e), keyRange: e.keyRange, path: [...path, e.key] };
+  }
+
+  private reportTemplateErrors(node: YamlNode | null, range: Range, path: NodePath, errors: TemplateError[], what: string): void {
+    if (errors.length === 0) return;
+    const offs = isScalar(node) ? scalarContentOffsets(node, this.text) : undefined;
+    for (const err of errors) {
+      let r = range;
+      if (offs) {
+        const s = offs[Math.max(0, Math.min(err.start, offs.length - 1))];
+        const t = offs[Math.max(0, Math.min(err.end, offs.length - 1))];
+        if (s !== undefined && t !== undefined && t >= s) r = { start: s, end: t };
+      }
+      this.problems.push({
+        code: 'flow/schema',
+        message: `${formatPath(path)}: invalid ${what}: ${err.message}`,
+        range: r,
+        path,
+        data: { field: formatPath(path) },
+      });
+    }
+  }
+
+  /**
+   * A string value that may hold expressions. With `loose`, numbers and booleans are accepted
+   * as their text (header values such as `X-Count: 5`).
+   */
+  private template(e: Entry | undefined, path: NodePath, opts: { loose?: boolean; condition?: boolean } = {}): TemplateScalar | undefined {
+    if (!e || !isScalar(e.value)) return undefined;
+    const v = e.value.value;
+    let value: string;
+    if (typeof v === 'string') value = v;
+    else if (opts.loose && (typeof v === 'number' || typeof v === 'boolean')) value = String(v);
+    else return undefined;
+    const p = [...path, e.key];
+    const range = this.valueRange(e);
+    const { template, errors } = parseTemplate(value);
+    if (typeof v === 'string') {
+      if (errors.length > 0) this.reportTemplateErrors(e.value, range, p, errors, 'expression');
+      else if (opts.condition) {
+        const err = checkCondition(value);
+        if (err) this.reportTemplateErrors(e.value, range, p, [err], 'condition');
+      }
+    }
+    return { value, template, range, keyRange: e.keyRange, path: p };
+  }
+
+  private templateEntries(e: Entry | undefined, path: NodePath): TemplateEntry[] {
+    if (!e) return [];
+    const p = [...path, e.key];
+    const out: TemplateEntry[] = [];
+    for (const entry of this.entries(e.value).values()) {
+      const value = this.template(entry, p, { loose: true });
+      if (value && entry.keyRange) out.push({ name: entry.key, keyRange: entry.keyRange, value });
+    }
+    return out;
+  }
+
+  private body(e: Entry | undefined, path: NodePath): TemplateScalar | Scalar<unknown> | undefined {
+    if (!e) return undefined;
+    if (isScalar(e.value) && typeof e.value.value === 'string') return this.template(e, path);
+    this.checkNestedExpressions(e.value, [...path, e.key], 0);
+    return { value: this.toJS(e.value), range: this.valueRange(e), keyRange: e.keyRange, path: [...path, e.key] };
+  }
+
+  /** Reports invalid `${...}` in the strings of a structured value (a map or list body). */
+  private checkNestedExpressions(node: unknown, path: NodePath, depth: number): void {
+    if (depth > 32) return;
+    if (isScalar(node)) {
+      if (typeof node.value !== 'string') return;
+      const { errors } = parseTemplate(node.value);
+      if (errors.length > 0) this.reportTemplateErrors(node, this.rangeOf(node), path, errors, 'expression');
+    } else if (isMap(node)) {
+      for (const item of node.items) {
+        const key = isPair(item) ? keyString(item.key) : undefined;
+        if (key !== undefined) this.checkNestedExpressions(item.value, [...path, key], depth + 1);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => this.checkNestedExpressions(item, [...path, i], depth + 1));
+    }
+  }
+
+  private nodeOf(e: Entry, path: NodePath): Node {
+    return { range: this.valueRange(e), keyRange: e.keyRange, path: [...path, e.key] };
+  }
+
+  build(): Flow {
+    const root = this.doc.contents;
+    const f = this.entries(root);
+    const rootRange = this.rangeOf(root, { start: 0, end: this.text.length });
+    const flow: Flow = {
+      range: rootRange,
+      path: [],
+      id: this.str(f.get('flow'), []),
+      formatVersion: this.num(f.get('formatVersion'), []),
+      description: this.str(f.get('description'), []),
+      runtime: this.runtime(f.get('runtime')),
+      sender: this.sender(f.get('sender')),
+      credentials: [],
+      receivers: [],
+      processes: [],
+      steps: [],
+    };
+    const creds = f.get('credentials');
+    if (creds) {
+      flow.credentialsNode = this.nodeOf(creds, []);
+      for (const c of this.entries(creds.value).values()) flow.credentials.push(this.credential(c));
+    }
+    const recs = f.get('receivers');
+    if (recs) {
+      flow.receiversNode = this.nodeOf(recs, []);
+      for (const r of this.entries(recs.value).values()) flow.receivers.push(this.receiver(r));
+    }
+    const procs = f.get('processes');
+    if (procs) {
+      flow.processesNode = this.nodeOf(procs, []);
+      for (const p of this.entries(procs.value).values()) flow.processes.push(this.process(p));
+    }
+    const steps = f.get('steps');
+    if (steps) {
+      flow.stepsNode = this.nodeOf(steps, []);
+      flow.steps = this.steps(steps.value, ['steps'], 0);
+    }
+    return flow;
+  }
+
+  private runtime(e: Entry | undefined): Runtime | undefined {
+    if (!e || !isMap(e.value)) return undefined;
+    const p: NodePath = ['runtime'];
+    const m = this.entries(e.value);
+    return {
+      ...this.nodeOf(e, []),
+      sessionHandling: this.str(m.get('sessionHandling'), p),
+      log: this.str(m.get('log'), p),
+      sessionStore: this.str(m.get('sessionStore'), p),
+    };
+  }
+
+  private sender(e: Entry | undefined): Sender | undefined {
+    if (!e || !isMap(e.value)) return undefined;
+    const p: NodePath = ['sender'];
+    const m = this.entries(e.value);
+    const raw: Record<string, unknown> = {};
+    for (const [k, v] of m) if (k !== 'adapter' && k !== 'path' && k !== 'csrf') raw[k] = this.toJS(v.value);
+    return {
+      ...this.nodeOf(e, []),
+      adapter: this.str(m.get('adapter'), p),
+      urlPath: this.str(m.get('path'), p),
+      csrf: this.bool(m.get('csrf'), p),
+      raw,
+    };
+  }
+
+  private credential(e: Entry): CredentialDecl {
+    const p: NodePath = ['credentials', e.key];
+    const m = this.entries(e.value);
+    return { ...this.nodeOf(e, ['credentials']), name: e.key, type: this.str(m.get('type'), p) };
+  }
+
+  private receiver(e: Entry): Receiver {
+    const p: NodePath = ['receivers', e.key];
+    const m = this.entries(e.value);
+    const rec: Receiver = {
+      ...this.nodeOf(e, ['receivers']),
+      name: e.key,
+      adapter: this.str(m.get('adapter'), p),
+      variant: this.str(m.get('variant'), p),
+      address: this.template(m.get('address'), p),
+      csrf: this.bool(m.get('csrf'), p),
+      stateful: this.bool(m.get('stateful'), p),
+      parallelCallsInSession: this.bool(m.get('parallelCallsInSession'), p),
+      session: this.str(m.get('session'), p),
+      timeoutMs: this.num(m.get('timeoutMs'), p),
+    };
+    const auth = m.get('auth');
+    if (auth && isMap(auth.value)) {
+      const ap = [...p, 'auth'];
+      const a = this.entries(auth.value);
+      const node: Auth = {
+        ...this.nodeOf(auth, p),
+        type: this.str(a.get('type'), ap),
+        credential: this.str(a.get('credential'), ap),
+        user: this.template(a.get('user'), ap),
+        password: this.template(a.get('password'), ap),
+        tokenUrl: this.str(a.get('tokenUrl'), ap),
+      };
+      rec.auth = node;
+    }
+    const proxy = m.get('proxy');
+    if (proxy && isMap(proxy.value)) {
+      const pp = [...p, 'proxy'];
+      const x = this.entries(proxy.value);
+      const node: Proxy = {
+        ...this.nodeOf(proxy, p),
+        type: this.str(x.get('type'), pp),
+        virtualHost: this.str(x.get('virtualHost'), pp),
+        locationId: this.str(x.get('locationId'), pp),
+      };
+      const cd = x.get('cookieDomains');
+      if (cd && isMap(cd.value)) {
+        const value: Record<string, string> = {};
+        for (const d of this.entries(cd.value).values()) {
+          if (isScalar(d.value) && typeof d.value.value === 'string') value[d.key] = d.value.value;
+        }
+        node.cookieDomains = { ...this.nodeOf(cd, pp), value };
+      }
+      rec.proxy = node;
+    }
+    const logoff = m.get('logoff');
+    if (logoff && isMap(logoff.value)) {
+      const lp = [...p, 'logoff'];
+      const l = this.entries(logoff.value);
+      const node: Logoff = { ...this.nodeOf(logoff, p), method: this.str(l.get('method'), lp), urlPath: this.str(l.get('path'), lp) };
+      rec.logoff = node;
+    }
+    const config = m.get('config');
+    if (config && isMap(config.value)) {
+      const value = this.toJS(config.value);
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        rec.config = { ...this.nodeOf(config, p), value: value as Record<string, unknown> };
+      }
+    }
+    return rec;
+  }
+
+  private process(e: Entry): ProcessDecl {
+    const p: NodePath = ['processes', e.key];
+    const m = this.entries(e.value);
+    const steps = m.get('steps');
+    return { ...this.nodeOf(e, ['processes']), name: e.key, steps: steps ? this.steps(steps.value, [...p, 'steps'], 0) : [] };
+  }
+
+  private steps(node: unknown, path: NodePath, depth: number): Step[] {
+    const seq = this.deref(node);
+    if (!isSeq(seq) || depth > MAX_STEP_DEPTH) return [];
+    const out: Step[] = [];
+    seq.items.forEach((item, i) => {
+      const step = this.step(item, [...path, i], depth);
+      if (step) out.push(step);
+    });
+    return out;
+  }
+
+  private step(item: unknown, path: NodePath, depth: number): Step | undefined {
+    const node = this.deref(item);
+    if (!isMap(node)) return undefined;
+    const m = this.entries(node);
+    // the kind is the first kind key in document order
+    let kindEntry: Entry | undefined;
+    for (const e of m.values()) {
+      if ((STEP_KINDS as readonly string[]).includes(e.key)) {
+        kindEntry = e;
+        break;
+      }
+    }
+    if (!kindEntry) return undefined;
+    const kind = kindEntry.key as StepKind;
+    const base = {
+      range: this.rangeOf(node),
+      path,
+      id: this.str(m.get('id'), path),
+      name: this.str(m.get('name'), path),
+      kindKeyRange: kindEntry.keyRange ?? this.rangeOf(node),
+    };
+    const kp = [...path, kind];
+    const inner = this.entries(kindEntry.value);
+    switch (kind) {
+      case 'call':
+      case 'send': {
+        const step: CallStep = {
+          ...base,
+          kind,
+          receiver: this.name(kindEntry, path),
+          method: this.str(m.get('method'), path),
+          urlPath: this.template(m.get('path'), path),
+          headers: this.templateEntries(m.get('headers'), path),
+          query: this.templateEntries(m.get('query'), path),
+          body: this.body(m.get('body'), path),
+        };
+        return step;
+      }
+      case 'set':
+        return {
+          ...base,
+          kind,
+          headers: this.templateEntries(inner.get('headers'), kp),
+          properties: this.templateEntries(inner.get('properties'), kp),
+          body: this.body(inner.get('body'), kp),
+        };
+      case 'script':
+        return { ...base, kind, script: this.name(kindEntry, path) };
+      case 'process':
+        return { ...base, kind, process: this.name(kindEntry, path) };
+      case 'split':
+        return {
+          ...base,
+          kind,
+          splitPath: this.str(inner.get('path'), kp),
+          parallel: this.bool(inner.get('parallel'), kp),
+          maxConcurrency: this.num(inner.get('maxConcurrency'), kp),
+          steps: this.steps(inner.get('steps')?.value, [...kp, 'steps'], depth + 1),
+        };
+      case 'multicast': {
+        const branches: Step[][] = [];
+        const seq = this.deref(inner.get('branches')?.value);
+        if (isSeq(seq)) {
+          seq.items.forEach((b, bi) => {
+            branches.push(this.steps(b, [...kp, 'branches', bi], depth + 1));
+          });
+        }
+        return { ...base, kind, parallel: this.bool(inner.get('parallel'), kp), branches };
+      }
+      case 'loop':
+        return {
+          ...base,
+          kind,
+          while: this.template(inner.get('while'), kp, { condition: true }),
+          max: this.num(inner.get('max'), kp),
+          steps: this.steps(inner.get('steps')?.value, [...kp, 'steps'], depth + 1),
+        };
+      case 'route': {
+        const when: RouteWhen[] = [];
+        const whenEntry = inner.get('when');
+        const seq = this.deref(whenEntry?.value);
+        if (isSeq(seq)) {
+          seq.items.forEach((w, wi) => {
+            const wnode = this.deref(w);
+            if (!isMap(wnode)) return;
+            const wp = [...kp, 'when', wi];
+            const wm = this.entries(wnode);
+            when.push({
+              range: this.rangeOf(wnode),
+              path: wp,
+              if: this.template(wm.get('if'), wp, { condition: true }),
+              steps: this.steps(wm.get('steps')?.value, [...wp, 'steps'], depth + 1),
+            });
+          });
+        }
+        const otherwise = inner.get('otherwise');
+        return {
+          ...base,
+          kind,
+          when,
+          otherwise: otherwise ? this.steps(otherwise.value, [...kp, 'otherwise'], depth + 1) : undefined,
+        };
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// parseFlow
+// ---------------------------------------------------------------------------------------------
+
+function yamlProblems(doc: Document.Parsed, textLength: number): ParseProblem[] {
+  const out: ParseProblem[] = [];
+  const add = (e: { message: string; pos?: [number, number]; code?: string }, severity: 'error' | 'warning'): void => {
+    const pos = Array.isArray(e.pos) ? e.pos : [0, 0];
+    const start = Math.max(0, Math.min(pos[0] ?? 0, textLength));
+    const end = Math.max(start, Math.min(pos[1] ?? start, textLength));
+    const message = String(e.message).split('\n')[0] ?? 'YAML syntax error';
+    out.push({
+      code: 'flow/yaml-syntax',
+      message: `YAML syntax: ${message}`,
+      range: { start, end },
+      data: { yamlCode: e.code, severity },
+    });
+  };
+  for (const e of doc.errors) add(e, 'error');
+  for (const w of doc.warnings) add(w, 'warning');
+  return out;
+}
+
+function safeParseDocument(text: string, lineCounter: LineCounter): Document.Parsed {
+  try {
+    return parseDocument(text, { keepSourceTokens: true, lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  } catch (e) {
+    // The yaml library reports problems as errors on the document; this is a last resort.
+    const doc = parseDocument('', { keepSourceTokens: true, prettyErrors: false });
+    (doc.errors as unknown[]).push({
+      name: 'YAMLParseError',
+      code: 'IMPOSSIBLE',
+      message: `the YAML parser failed: ${e instanceof Error ? e.message : String(e)}`,
+      pos: [0, Math.min(text.length, 1)],
+    });
+    return doc;
+  }
+}
+
+function isLegacyFlow(doc: Document.Parsed): boolean {
+  try {
+    if (!isMap(doc.contents)) return true;
+    const loc = locate(doc, ['formatVersion']);
+    if (!loc) return true;
+    return isScalar(loc.node) && loc.node.value === 1;
+  } catch {
+    return true;
+  }
+}
+
+/** Parses a flow file (YAML or JSON). Never throws. */
+export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDocument {
+  const src = typeof text === 'string' ? text : text === undefined || text === null ? '' : String(text);
+  const lineCounter = new LineCounter();
+  const doc = safeParseDocument(src, lineCounter);
+  const problems: ParseProblem[] = yamlProblems(doc, src.length);
+  let flow: Flow;
+  try {
+    const builder = new Builder(doc, src);
+    flow = builder.build();
+    problems.push(...builder.problems);
+  } catch (e) {
+    flow = { range: { start: 0, end: src.length }, path: [], credentials: [], receivers: [], processes: [], steps: [] };
+    problems.push({
+      code: 'flow/schema',
+      message: `(flow file): the flow model could not be built: ${e instanceof Error ? e.message : String(e)}`,
+      range: { start: 0, end: Math.min(src.length, 1) },
+    });
+  }
+  if (options.schema !== false) {
+    try {
+      problems.push(...validateFlowSchema(doc));
+    } catch (e) {
+      problems.push({
+        code: 'flow/schema',
+        message: `(flow file): schema validation failed: ${e instanceof Error ? e.message : String(e)}`,
+        range: { start: 0, end: Math.min(src.length, 1) },
+      });
+    }
+  }
+  problems.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
+  const starts = lineStarts(src);
+  const result: FlowDocument = {
+    text: src,
+    yaml: doc,
+    lineCounter,
+    flow,
+    problems,
+    isLegacy: isLegacyFlow(doc),
+    positionAt: makePositionAt(src, starts),
+    offsetAt: makeOffsetAt(src, starts),
+    rangeAt(path: NodePath, part: 'key' | 'value' = 'value'): Range | undefined {
+      try {
+        const loc = locate(doc, path);
+        if (!loc) return undefined;
+        return part === 'key' ? keyRangeOf(loc) : valueRangeOf(loc);
+      } catch {
+        return undefined;
+      }
+    },
+    pathAt(offset: number) {
+      try {
+        return pathAtOffset(doc, offset);
+      } catch {
+        return undefined;
+      }
+    },
+  };
+  if (options.uri !== undefined) result.uri = options.uri;
+  return result;
+}
