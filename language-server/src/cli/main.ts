@@ -21,6 +21,11 @@ type CommandLoader = () => Promise<{ default: CliCommand }>;
 export const COMMANDS: Readonly<Record<string, CommandLoader>> = {
   adapters: () => import('./commands/adapters.js'),
   lsp: () => import('./commands/lsp.js'),
+  validate: () => import('./commands/validate.js'),
+  migrate: () => import('./commands/migrate.js'),
+  run: () => import('./commands/run.js'),
+  serve: () => import('./commands/serve.js'),
+  demo: () => import('./commands/demo.js'),
 };
 
 /** Version of the @sessionflow/language-server package (the CLI's version). */
