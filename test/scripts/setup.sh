@@ -51,6 +51,7 @@ install_debian_packages() {
   # package -> why. Add packages here (one line each) when a test needs a new system tool.
   apt_packages=(
     tomcat10 # real servlet container for test/tomcat (brings a Java runtime through tomcat10-common)
+    openssl  # independent S/MIME parser for the AS2 adapter's wire tests (openssl cms)
   )
 
   missing=()
