@@ -4,7 +4,7 @@
  * the only behaviour, and it reaches the network only through `context.http`.
  */
 import type { AuthType } from '../flow/model.js';
-import type { SessionHttpClient } from '../http/types.js';
+import type { HttpAuth, SessionHttpClient } from '../http/types.js';
 
 /** The adapter API version this SDK implements. Packages declare the version they target. */
 export const SDK_API_VERSION = 1;
@@ -84,6 +84,13 @@ export interface AdapterContext {
   http: SessionHttpClient;
   log: AdapterLogger;
   signal: AbortSignal;
+  /**
+   * The receiver's resolved credentials for this call (the same auth `http` uses), for protocols
+   * that carry credentials inside the message, such as the SuccessFactors SFAPI `login`
+   * operation. Optional: runtimes may leave it out. Adapters must never log it, and should
+   * leave HTTP authentication to `http`.
+   */
+  credentials?: HttpAuth;
 }
 
 export interface AdapterResult {

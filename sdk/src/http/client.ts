@@ -6,6 +6,8 @@
  * - concurrent calls without a session share ONE authenticating request per origin;
  * - a 401 on a request that carried a session cookie clears the origin and retries once,
  *   and concurrent 401s share one re-authentication;
+ * - a 401 on a request that carried a bearer token invalidates the token and retries once
+ *   with a fresh one (OAuth2: tokens revoked or expired early);
  * - with `csrf`, modifying calls carry a token fetched once per session (shared fetch), and
  *   a 403 with `X-CSRF-Token: Required` triggers one re-fetch and one retry.
  *
@@ -97,6 +99,8 @@ interface AttemptResult {
   body: Uint8Array;
   /** Hash of the Cookie header this attempt sent, if it sent one. */
   cookieSentHash?: string;
+  /** This attempt carried the auth provider's credentials (e.g. a bearer token). */
+  credentialsSent?: boolean;
 }
 
 interface Gate {
@@ -107,6 +111,8 @@ interface Gate {
 interface CallState {
   trace: CallTrace;
   retried401: boolean;
+  /** A fresh bearer token was already tried after a 401. */
+  retriedBearer: boolean;
   timeoutMs: number;
   signal: AbortSignal | undefined;
 }
@@ -151,6 +157,7 @@ class SessionClient implements SessionHttpClient {
     const state: CallState = {
       trace: newTrace(),
       retried401: false,
+      retriedBearer: false,
       timeoutMs: req.timeoutMs ?? this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       signal: req.signal,
     };
@@ -227,6 +234,13 @@ class SessionClient implements SessionHttpClient {
         // Same cookie still in the jar: nobody re-authenticated yet, the session is gone.
         if (current !== '' && shortHash(current) === res.cookieSentHash) jarClearOrigin(jar, url);
         this.#emit({ type: 'reauthenticate', receiver: this.#o.receiver, url: displayUrl(url) });
+        continue;
+      }
+      // A rejected bearer token (revoked, or expired before its announced lifetime): fetch a fresh one and retry once.
+      const auth = this.#o.auth;
+      if (res.status === 401 && auth.type === 'bearer' && res.credentialsSent === true && !state.retriedBearer) {
+        state.retriedBearer = true;
+        auth.invalidate();
         continue;
       }
       return res;
@@ -325,10 +339,12 @@ class SessionClient implements SessionHttpClient {
     const cookie = jar ? jarCookieHeader(jar, url) : '';
     if (cookie !== '') sendHeaders.cookie = sendHeaders.cookie ? `${cookie}; ${sendHeaders.cookie}` : cookie;
     let credentialsSent = false;
+    let providerCredentials = false;
     if (credentials && sendHeaders.authorization === undefined) {
       const value = await this.#credentialHeader(url);
       if (value !== undefined) sendHeaders.authorization = value;
       credentialsSent = true; // client certificate: presented on the connection
+      providerCredentials = true;
     } else if (sendHeaders.authorization !== undefined) {
       credentialsSent = true;
     }
@@ -421,7 +437,13 @@ class SessionClient implements SessionHttpClient {
       cookieSet,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
     });
-    return { status, headers: responseHeaders, body: bytes, ...(cookieSentHash !== undefined ? { cookieSentHash } : {}) };
+    return {
+      status,
+      headers: responseHeaders,
+      body: bytes,
+      credentialsSent: providerCredentials,
+      ...(cookieSentHash !== undefined ? { cookieSentHash } : {}),
+    };
   }
 
   #classify(err: unknown, url: URL, timeoutMs: number, timedOut: boolean, aborted: boolean): HttpClientError {

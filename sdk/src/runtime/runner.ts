@@ -1163,6 +1163,7 @@ class ExchangeRun {
       receiver: resolved,
       step: request,
       http: tracing,
+      credentials: auth,
       log: {
         info: (msg, data) => this.r.emit({ type: 'log', exchange: this.id, stepId, level: 'info', message: msg, ...(data ? { data } : {}) }),
         debug: (msg, data) => this.r.emit({ type: 'log', exchange: this.id, stepId, level: 'debug', message: msg, ...(data ? { data } : {}) }),
