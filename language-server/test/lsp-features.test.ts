@@ -20,7 +20,9 @@ import { fileUri, fixturesDir } from './fixtures/lsp/client.js';
 let adapters: AdapterRegistry;
 
 before(async () => {
-  adapters = await AdapterRegistry.load({ projectDir: join(fixturesDir, 'project'), extraPackages: [join(fixturesDir, 'adapters')] });
+  // builtins: false so the stand-in adapters (extraPackages) win over the real built-ins found in the
+  // workspace's node_modules: these tests pin the stand-ins' schemas.
+  adapters = await AdapterRegistry.load({ projectDir: join(fixturesDir, 'project'), extraPackages: [join(fixturesDir, 'adapters')], builtins: false });
 });
 
 /** Completion at the `<|>` marker. */
