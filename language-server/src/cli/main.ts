@@ -8,8 +8,8 @@
  * below. Command modules are imported only when needed, so a heavy or broken command never
  * slows down or breaks the others (or `--version`).
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cliVersion } from './version.js';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SDK_API_VERSION } from '@sessionflow/sdk';
 import { CliError, UsageError } from './args.js';
@@ -20,6 +20,8 @@ type CommandLoader = () => Promise<{ default: CliCommand }>;
 /** The command table: one line per command (name -> module). */
 export const COMMANDS: Readonly<Record<string, CommandLoader>> = {
   adapters: () => import('./commands/adapters.js'),
+  adapter: () => import('./commands/adapter.js'),
+  'new-adapter': () => import('./commands/new-adapter.js'),
   lsp: () => import('./commands/lsp.js'),
   validate: () => import('./commands/validate.js'),
   migrate: () => import('./commands/migrate.js'),
@@ -29,22 +31,7 @@ export const COMMANDS: Readonly<Record<string, CommandLoader>> = {
 };
 
 /** Version of the @sessionflow/language-server package (the CLI's version). */
-export function cliVersion(): string {
-  // src/cli/main.ts and dist/src/cli/main.js sit at different depths: walk up to our package.json.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === '@sessionflow/language-server' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // not here: keep walking up
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return 'unknown';
-}
+export { cliVersion } from './version.js';
 
 function versionLine(): string {
   return `sessionflow ${cliVersion()} (adapter API ${SDK_API_VERSION}, node ${process.version})`;

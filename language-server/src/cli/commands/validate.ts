@@ -11,7 +11,7 @@ import { analyze, formatJson, formatSarif, formatText, type AdapterCatalog, type
 import { ConfigError, loadProjectConfig } from '../../config.js';
 import { CliError, parseArgs, UsageError } from '../args.js';
 import { type CliCommand, type CliIO, println } from '../io.js';
-import { cliVersion } from '../main.js';
+import { cliVersion } from '../version.js';
 
 const FORMATS = ['text', 'json', 'sarif'] as const;
 type Format = (typeof FORMATS)[number];
