@@ -174,6 +174,9 @@ async function main() {
     return;
   }
   const results = await Promise.all(builds.map((options) => esbuild.build(options)));
+  // The designer (webview bundle with elkjs + its host core) builds into the same dist/.
+  const { buildDesigner } = await import('./webview/build.mjs');
+  await buildDesigner({ outdir: dist, minify: production });
   let total = 0;
   for (const [i, result] of results.entries()) {
     for (const [file, info] of Object.entries(result.metafile.outputs)) {

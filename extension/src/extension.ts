@@ -2,6 +2,7 @@
  * Sessionflow for VS Code: the language client (diagnostics, quick fixes, completion, hover
  * come from the language server), commands, a "Run" CodeLens and the session-mode status item.
  */
+import { registerDesigner } from './designer/index.js';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { createLanguageClient } from './client.js';
@@ -30,6 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const output = vscode.window.createOutputChannel('Sessionflow');
   const credentials = new CredentialStore(context.secrets);
   const codeLens = new RunCodeLensProvider();
+  context.subscriptions.push(...registerDesigner(context, output));
   context.subscriptions.push(
     output,
     codeLens,
