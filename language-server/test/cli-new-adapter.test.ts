@@ -40,7 +40,7 @@ test('new-adapter NAME --dir D creates a complete adapter package with every pla
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, any>;
   assert.equal(pkg.name, 'sessionflow-adapter-acme-crm');
   assert.ok(pkg.keywords.includes('sessionflow-adapter'));
-  assert.deepEqual(pkg.sessionflow, { apiVersion: 1, adapters: ['./dist/src/index.js'] });
+  assert.deepEqual(pkg.sessionflow, { apiVersion: 1, adapters: ['./dist/src/index.js'], ids: ['acme-crm'] });
   assert.equal(pkg.devDependencies['@sessionflow/sdk'], 'file:../sdk.tgz');
   assert.match(pkg.peerDependencies['@sessionflow/sdk'], /^\^\d+\.\d+\.\d+$/);
   assert.ok(pkg.scripts.build && pkg.scripts.test && pkg.scripts.prepack);

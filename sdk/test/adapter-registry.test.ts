@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,6 +27,21 @@ function project(t: { after(fn: () => void): void }) {
       return dest;
     },
   };
+}
+
+/** A package whose manifest claims API 1 but whose definition (id "liar") targets API 3. */
+function installLiar(root: string): void {
+  const dir = join(root, 'node_modules', 'acme-liar');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'acme-liar', version: '4.0.0', type: 'module', sessionflow: { apiVersion: 1, adapters: ['./index.js'] } }));
+  writeFileSync(
+    join(dir, 'index.js'),
+    `import { defineAdapter } from '@sessionflow/sdk';
+export default defineAdapter({ id: 'liar', displayName: 'Liar', version: '4.0.0', apiVersion: 3,
+  variants: [{ id: 'v', direction: 'receiver', stepKinds: ['call'], sessionReuse: 'supported', csrf: false, auth: [{ type: 'none' }], parallelSafe: true, streaming: false }],
+  configSchema: {}, async send() { return { status: 200, headers: {}, body: new Uint8Array() }; } });
+`,
+  );
 }
 
 function problemOf(problems: AdapterPackageProblem[], packageName: string): AdapterPackageProblem {
@@ -171,17 +186,7 @@ test('malformed manifests are reported without importing anything', async (t) =>
 
 test('a definition whose own apiVersion differs from the SDK is refused after import', async (t) => {
   const p = project(t);
-  const dir = join(p.root, 'node_modules', 'acme-liar');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'acme-liar', version: '4.0.0', type: 'module', sessionflow: { apiVersion: 1, adapters: ['./index.js'] } }));
-  writeFileSync(
-    join(dir, 'index.js'),
-    `import { defineAdapter } from '@sessionflow/sdk';
-export default defineAdapter({ id: 'liar', displayName: 'Liar', version: '4.0.0', apiVersion: 3,
-  variants: [{ id: 'v', direction: 'receiver', stepKinds: ['call'], sessionReuse: 'supported', csrf: false, auth: [{ type: 'none' }], parallelSafe: true, streaming: false }],
-  configSchema: {}, async send() { return { status: 200, headers: {}, body: new Uint8Array() }; } });
-`,
-  );
+  installLiar(p.root);
   const registry = await AdapterRegistry.load({ projectDir: p.root, builtins: false });
   assert.equal(registry.get('liar'), undefined);
   const problem = problemOf(registry.problems, 'acme-liar');
@@ -229,4 +234,66 @@ test('fromDefinitions registers definitions in order and reports duplicates', ()
   assert.equal(registry.problems.length, 1);
   assert.equal(registry.problems[0]?.code, 'SF_ADAPTER_DUPLICATE');
   assert.throws(() => AdapterRegistry.fromDefinitions([{ id: 'x' } as never]), /must come from defineAdapter/);
+});
+
+test('sessionflow.ids: a package refused for its API version still names its adapter ids; a bad ids list is a manifest problem', async (t) => {
+  const p = project(t);
+  const write = (name: string, sessionflow: unknown) => {
+    const dir = join(p.root, 'node_modules', ...name.split('/'));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '2.0.0', type: 'module', sessionflow }));
+    // Importing it would leave a mark: refused packages must never be imported.
+    writeFileSync(join(dir, 'index.js'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(new URL('./IMPORTED', import.meta.url), '');\n`);
+    return dir;
+  };
+  const futureDir = write('@acme/sessionflow-adapter-suite', { apiVersion: 2, adapters: ['./index.js'], ids: ['crm', 'erp-idoc'] });
+  write('acme-future-plain', { apiVersion: 2, adapters: ['./index.js'] });
+  write('acme-future-bad-ids', { apiVersion: 2, adapters: ['./index.js'], ids: 'crm' });
+  const badIdsDir = write('acme-bad-ids', { apiVersion: 1, adapters: ['./index.js'], ids: ['CRM Adapter'] });
+  write('acme-empty-ids', { apiVersion: 1, adapters: ['./index.js'], ids: [] });
+  const registry = await AdapterRegistry.load({ projectDir: p.root, builtins: false });
+
+  const suite = problemOf(registry.problems, '@acme/sessionflow-adapter-suite');
+  assert.equal(suite.code, 'SF_ADAPTER_API_VERSION');
+  assert.deepEqual(suite.adapterIds, ['crm', 'erp-idoc']);
+  assert.equal(existsSync(join(futureDir, 'IMPORTED')), false);
+  assert.equal(problemOf(registry.problems, 'acme-future-plain').adapterIds, undefined, 'without ids nothing is known');
+  const futureBad = problemOf(registry.problems, 'acme-future-bad-ids');
+  assert.equal(futureBad.code, 'SF_ADAPTER_API_VERSION', 'the API version is the reason it is refused');
+  assert.equal(futureBad.adapterIds, undefined, 'a malformed ids list is not trusted');
+  for (const name of ['acme-bad-ids', 'acme-empty-ids']) {
+    const bad = problemOf(registry.problems, name);
+    assert.equal(bad.code, 'SF_ADAPTER_MANIFEST');
+    assert.match(bad.message, /"sessionflow\.ids" in package\.json must be a non-empty array of the adapter ids the package provides/);
+    assert.equal(bad.adapterIds, undefined);
+  }
+  assert.equal(existsSync(join(badIdsDir, 'IMPORTED')), false);
+  assert.equal(registry.problems.length, 5);
+});
+
+test('sessionflow.ids is accepted on a compatible package; a definition refused after import reports its own id', async (t) => {
+  const p = project(t);
+  const crmDir = p.install('acme-crm', 'acme-crm');
+  const pkgFile = join(crmDir, 'package.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { sessionflow: Record<string, unknown> };
+  pkg.sessionflow.ids = ['acme-crm'];
+  writeFileSync(pkgFile, JSON.stringify(pkg));
+  installLiar(p.root);
+  const registry = await AdapterRegistry.load({ projectDir: p.root, builtins: false });
+  assert.deepEqual(registry.ids(), ['acme-crm']);
+  const liar = problemOf(registry.problems, 'acme-liar');
+  assert.equal(liar.code, 'SF_ADAPTER_API_VERSION');
+  assert.deepEqual(liar.adapterIds, ['liar']);
+  assert.equal(registry.problems.length, 1);
+});
+
+test('every built-in adapter package declares exactly the adapter ids it provides (sessionflow.ids)', async (t) => {
+  const p = project(t);
+  const registry = await AdapterRegistry.load({ projectDir: p.root });
+  const builtins = registry.list().filter((a) => a.builtin);
+  assert.equal(builtins.length, BUILTIN_ADAPTER_PACKAGES.length, `problems: ${JSON.stringify(registry.problems)}`);
+  for (const a of builtins) {
+    const pkg = JSON.parse(readFileSync(join(a.packageDir, 'package.json'), 'utf8')) as { sessionflow?: { ids?: unknown } };
+    assert.deepEqual(pkg.sessionflow?.ids, [a.definition.id], a.packageName);
+  }
 });

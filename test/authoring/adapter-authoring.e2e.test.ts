@@ -134,7 +134,7 @@ describe('adapter authoring, end to end (outside the repository)', () => {
     const created = ok(await timed('new-adapter', () => sessionflow(['new-adapter', 'acme-crm', '--dir', adapterDir, '--sdk', `file:${sdkTarball}`], root)), 'new-adapter');
     assert.match(created.stdout, /Created adapter "acme-crm" \(package sessionflow-adapter-acme-crm, adapter API 1\)/);
     const pkg = JSON.parse(readFileSync(join(adapterDir, 'package.json'), 'utf8')) as Record<string, any>;
-    assert.deepEqual(pkg.sessionflow, { apiVersion: 1, adapters: ['./dist/src/index.js'] });
+    assert.deepEqual(pkg.sessionflow, { apiVersion: 1, adapters: ['./dist/src/index.js'], ids: ['acme-crm'] });
     assert.ok(pkg.keywords.includes('sessionflow-adapter'));
 
     await timed('npm install (adapter)', async () => ok(await npm(NPM_INSTALL, adapterDir, 300_000), 'npm install in the adapter'));

@@ -8,8 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { STATUS_CODES } from 'node:http';
-import { AdapterError, configWithDefaults, defineAdapter } from '@sessionflow/sdk';
+import { AdapterError, configWithDefaults, defineAdapter, displayUrl, headerValue, httpStatusText, outboundHeaders, resolveStepUrl } from '@sessionflow/sdk';
 import type { AdapterContext, AdapterDefinition, AdapterResult, OutboundMessage } from '@sessionflow/sdk';
 import { judgeDisposition, MdnFormatError, parseMdn, parseMic } from './mdn.js';
 import type { ParsedMdn } from './mdn.js';
@@ -79,22 +78,6 @@ const MANAGED = new Set([
   'mime-version',
   'content-transfer-encoding',
   'date',
-]);
-
-/** Headers never sent from a step: credentials and cookies belong to the session client, framing to the HTTP stack. */
-const NEVER_SENT = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'upgrade',
 ]);
 
 const SIGNED_MDN_OPTIONS = 'signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=optional, sha-256';
@@ -315,46 +298,6 @@ function signingMaterial(receiver: string, cfg: As2AdapterConfig): SigningMateri
 
 // ---- the request ----
 
-function lookup(headers: Record<string, string>, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v;
-  return undefined;
-}
-
-function requestUrl(receiver: string, address: string, path: string | undefined, query: Record<string, string>): URL {
-  let base: URL;
-  try {
-    base = new URL(address);
-  } catch {
-    throw new AdapterError('SF_HTTP_INVALID_URL', `receiver "${receiver}" has an invalid address: not an absolute http(s) URL`);
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw new AdapterError('SF_HTTP_INVALID_URL', `receiver "${receiver}" has an invalid address: scheme "${base.protocol.slice(0, -1)}" is not http or https`);
-  }
-  let url = base;
-  if (path !== undefined && path !== '') {
-    try {
-      url = new URL(path, base);
-    } catch {
-      throw new AdapterError('SF_HTTP_INVALID_URL', `step path for receiver "${receiver}" is not a valid URL path`);
-    }
-    if (url.origin !== base.origin) {
-      throw new AdapterError('SF_HTTP_INVALID_URL', `step path for receiver "${receiver}" leads to ${url.origin}, outside the receiver's origin ${base.origin}`);
-    }
-  }
-  url.hash = '';
-  for (const [name, value] of Object.entries(query)) url.searchParams.append(name, value);
-  return url;
-}
-
-/** `scheme://host/path?key=***`: no user info, no query values. */
-function safeUrl(url: URL): string {
-  let out = `${url.protocol}//${url.host}${url.pathname}`;
-  const keys = [...url.searchParams.keys()];
-  if (keys.length > 0) out += `?${keys.map((k) => `${encodeURIComponent(k)}=***`).join('&')}`;
-  return out;
-}
-
 export interface BuiltAs2Message {
   messageId: string;
   headers: Record<string, string>;
@@ -377,7 +320,7 @@ export function buildAs2Message(
   log?: AdapterContext['log'],
 ): BuiltAs2Message {
   const payload = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
-  const payloadType = cfg.contentType ?? message.contentType ?? lookup(message.headers, 'content-type') ?? 'application/octet-stream';
+  const payloadType = cfg.contentType ?? message.contentType ?? headerValue(message.headers, 'content-type') ?? 'application/octet-stream';
   if (/[\r\n]/.test(payloadType)) throw configError(receiver, 'the payload Content-Type must be a single line');
   const messageId = `<${randomUUID()}@${cfg.messageIdDomain}>`;
 
@@ -403,21 +346,13 @@ export function buildAs2Message(
     }
   }
 
-  const headers: Record<string, string> = {};
-  const dropped: string[] = [];
   let subject = cfg.subject;
+  const fromStep: Record<string, string> = {};
   for (const [name, value] of Object.entries(stepHeaders)) {
-    const lower = name.toLowerCase();
-    if (lower === 'subject') {
-      subject = value;
-      continue;
-    }
-    if (MANAGED.has(lower) || NEVER_SENT.has(lower)) {
-      dropped.push(name);
-      continue;
-    }
-    headers[name] = value;
+    if (name.toLowerCase() === 'subject') subject = value;
+    else fromStep[name] = value;
   }
+  const { headers, dropped } = outboundHeaders(fromStep, { owned: MANAGED });
   if (dropped.length > 0) log?.debug('step headers not sent (set by the AS2 adapter or managed by the session client)', { headers: dropped });
   Object.assign(headers, {
     'AS2-Version': '1.2',
@@ -513,9 +448,9 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
   if (step.method !== undefined && step.method.toUpperCase() !== 'POST') {
     throw configError(receiver.name, `step method ${step.method.toUpperCase()}: AS2 messages are always sent with POST`);
   }
-  const url = requestUrl(receiver.name, receiver.address, step.path, step.query);
+  const url = resolveStepUrl(receiver.address, step.path, step.query, { receiver: receiver.name });
   const built = buildAs2Message(receiver.name, cfg, message, step.headers, context.log);
-  context.log.debug(`POST ${safeUrl(url)}`, {
+  context.log.debug(`POST ${displayUrl(url)}`, {
     receiver: receiver.name,
     step: step.stepId,
     as2MessageId: built.messageId,
@@ -528,8 +463,7 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
   const response = await context.http.request({ method: 'POST', url: url.href, headers: built.headers, body: built.body, signal: context.signal });
 
   if (response.status < 200 || response.status > 299) {
-    const reason = STATUS_CODES[response.status];
-    throw mdnError('SF_AS2_HTTP_STATUS', receiver.name, built.messageId, `the AS2 partner answered ${response.status}${reason ? ` ${reason}` : ''} for POST ${safeUrl(url)}`, {
+    throw mdnError('SF_AS2_HTTP_STATUS', receiver.name, built.messageId, `the AS2 partner answered ${httpStatusText(response.status)} for POST ${displayUrl(url)}`, {
       status: response.status,
       headers: response.headers,
       body: response.body,

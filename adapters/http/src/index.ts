@@ -3,8 +3,7 @@
  * exactly as a third-party adapter would be: sessions, credentials and CSRF tokens are the
  * business of `context.http`; this module only shapes the request and reads the answer.
  */
-import { STATUS_CODES } from 'node:http';
-import { AdapterError, configWithDefaults, defineAdapter } from '@sessionflow/sdk';
+import { configWithDefaults, defineAdapter, displayUrl, headerValue, outboundHeaders, resolveStepUrl, statusError } from '@sessionflow/sdk';
 import type { AdapterContext, AdapterDefinition, AdapterResult, OutboundMessage } from '@sessionflow/sdk';
 
 export type SendBodyMode = 'auto' | 'always' | 'never';
@@ -19,28 +18,6 @@ export interface HttpAdapterConfig {
 
 /** Methods that carry no body when `sendBody` is `auto`. */
 const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE']);
-
-/**
- * Headers the adapter never sends, whatever the step or the message says: credentials and
- * cookies belong to the session client, framing headers to the HTTP stack.
- */
-const NEVER_SENT = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'upgrade',
-]);
-
-/** Message headers that are never forwarded (the session client manages the CSRF token). */
-const NEVER_FORWARDED = new Set(['x-csrf-token', 'set-cookie', 'content-type']);
 
 const HEADER_NAME = '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$';
 
@@ -108,50 +85,9 @@ function readConfig(raw: Record<string, unknown>): HttpAdapterConfig {
   };
 }
 
-/** `scheme://host/path?key=***`: no user info, no query values (they may hold tokens). */
-function safeUrl(url: URL): string {
-  let out = `${url.protocol}//${url.host}${url.pathname}`;
-  const keys = [...url.searchParams.keys()];
-  if (keys.length > 0) out += `?${keys.map((k) => `${encodeURIComponent(k)}=***`).join('&')}`;
-  return out;
-}
-
-function invalid(code: string, message: string, details: Record<string, unknown> = {}): AdapterError {
-  return new AdapterError(code, message, details);
-}
-
 /** The request URL: the step path resolved like a link against the address, then the step query appended. */
 export function requestUrl(receiverName: string, address: string, path: string | undefined, query: Record<string, string>): URL {
-  let base: URL;
-  try {
-    base = new URL(address);
-  } catch {
-    throw invalid('SF_HTTP_INVALID_URL', `receiver "${receiverName}" has an invalid address: not an absolute http(s) URL`);
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw invalid('SF_HTTP_INVALID_URL', `receiver "${receiverName}" has an invalid address: scheme "${base.protocol.slice(0, -1)}" is not http or https`);
-  }
-  let url = base;
-  if (path !== undefined && path !== '') {
-    try {
-      url = new URL(path, base);
-    } catch {
-      throw invalid('SF_HTTP_INVALID_URL', `step path for receiver "${receiverName}" is not a valid URL path`);
-    }
-    if (url.origin !== base.origin) {
-      // Credentials and the session belong to the receiver's origin: never send them elsewhere.
-      throw invalid('SF_HTTP_INVALID_URL', `step path for receiver "${receiverName}" leads to ${url.origin}, outside the receiver's origin ${base.origin}; use a path, or another receiver`);
-    }
-  }
-  url.hash = '';
-  for (const [name, value] of Object.entries(query)) url.searchParams.append(name, value);
-  return url;
-}
-
-function lookup(headers: Record<string, string>, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v;
-  return undefined;
+  return resolveStepUrl(address, path, query, { receiver: receiverName });
 }
 
 /** Builds the request headers: forwarded message headers, then step headers (which win), then Content-Type. */
@@ -161,32 +97,12 @@ export function requestHeaders(
   config: HttpAdapterConfig,
   withBody: boolean,
 ): { headers: Record<string, string>; dropped: string[] } {
-  const out = new Map<string, [string, string]>();
-  const dropped: string[] = [];
-  const forwardAll = config.forwardHeaders.includes('*');
-  const forwardNames = new Set(config.forwardHeaders.map((h) => h.toLowerCase()));
-  for (const [name, value] of Object.entries(message.headers)) {
-    const lower = name.toLowerCase();
-    if (!forwardAll && !forwardNames.has(lower)) continue;
-    if (NEVER_SENT.has(lower) || NEVER_FORWARDED.has(lower)) {
-      dropped.push(name);
-      continue;
-    }
-    out.set(lower, [name, value]);
+  const { headers, dropped } = outboundHeaders(stepHeaders, { message: message.headers, forward: config.forwardHeaders });
+  if (withBody && headerValue(headers, 'content-type') === undefined) {
+    const contentType = config.contentType ?? message.contentType ?? headerValue(message.headers, 'content-type');
+    if (contentType !== undefined && contentType !== '') headers['Content-Type'] = contentType;
   }
-  for (const [name, value] of Object.entries(stepHeaders)) {
-    const lower = name.toLowerCase();
-    if (NEVER_SENT.has(lower)) {
-      dropped.push(name);
-      continue;
-    }
-    out.set(lower, [name, value]);
-  }
-  if (withBody && !out.has('content-type')) {
-    const contentType = config.contentType ?? message.contentType ?? lookup(message.headers, 'content-type');
-    if (contentType !== undefined && contentType !== '') out.set('content-type', ['Content-Type', contentType]);
-  }
-  return { headers: Object.fromEntries([...out.values()]), dropped };
+  return { headers, dropped };
 }
 
 function shouldSendBody(mode: SendBodyMode, method: string): boolean {
@@ -205,7 +121,7 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
   if (dropped.length > 0) {
     context.log.debug('headers not sent (managed by the session client or the HTTP stack)', { headers: dropped });
   }
-  context.log.debug(`${method} ${safeUrl(url)}`, { receiver: receiver.name, step: step.stepId, bodyBytes: withBody ? message.body.byteLength : 0 });
+  context.log.debug(`${method} ${displayUrl(url)}`, { receiver: receiver.name, step: step.stepId, bodyBytes: withBody ? message.body.byteLength : 0 });
 
   const response = await context.http.request({
     method,
@@ -216,15 +132,7 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
   });
 
   if (config.throwOnHttpError && (response.status < 200 || response.status > 299)) {
-    const reason = STATUS_CODES[response.status];
-    const statusText = reason !== undefined ? `${response.status} ${reason}` : String(response.status);
-    throw new AdapterError('SF_HTTP_STATUS', `receiver "${receiver.name}" answered ${statusText} for ${method} ${safeUrl(url)}`, {
-      status: response.status,
-      method,
-      url: safeUrl(url),
-      headers: response.headers,
-      body: response.body,
-    });
+    throw statusError(receiver.name, method, url, response);
   }
   const contentType = response.headers['content-type'];
   return {

@@ -5,26 +5,21 @@
  * backend assigned to the flow as the exchange property `idocNumbers`. Written only against
  * `@sessionflow/sdk` (plus the envelope helpers of `@sessionflow/adapter-soap`).
  */
-import { AdapterError, configWithDefaults, defineAdapter } from '@sessionflow/sdk';
+import { AdapterError, configWithDefaults, defineAdapter, displayUrl, headerValue, httpStatusText, outboundHeaders, resolveStepUrl, statusError } from '@sessionflow/sdk';
 import type { AdapterContext, AdapterDefinition, AdapterResult, OutboundMessage } from '@sessionflow/sdk';
 import {
   attribute,
   buildEnvelope,
   child,
   elementChildren,
-  endpointUrl,
   escapeText,
-  headerValue,
   parseXml,
-  readSoapAnswer,
   rootElement,
-  safeUrl,
+  SOAP_AUTH,
   soapFaultError,
   soapRequestHeaders,
-  SoapAnswerError,
-  statusText,
-  stepHeaders,
   textContent,
+  trySoapAnswer,
   XmlSyntaxError,
   type SoapAnswer,
   type XmlElement,
@@ -187,7 +182,7 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
   const config = readConfig(receiver.config ?? {});
   const method = (step.method ?? 'POST').toUpperCase();
   if (method !== 'POST') throw new AdapterError('SF_IDOC_METHOD', `receiver "${receiver.name}": IDocs are POSTed; the step asks for ${method}`);
-  const url = endpointUrl('SF_IDOC_INVALID_URL', receiver.name, receiver.address, step.path ?? config.path, step.query);
+  const url = resolveStepUrl(receiver.address, step.path ?? config.path, step.query, { receiver: receiver.name, code: 'SF_IDOC_INVALID_URL' });
   if (config.sapClient !== undefined) url.searchParams.set('sap-client', config.sapClient);
 
   const archiveKey = config.messageIdHeader !== '' ? headerValue(message.headers, config.messageIdHeader)?.trim() : undefined;
@@ -196,11 +191,11 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
   if (soap && idocs.length > 1) {
     throw invalid(receiver.name, `it holds ${idocs.length} IDocs, but a SOAP (text/xml) posting takes one; set contentType to "application/x-sap.idoc" to post several in one call`);
   }
-  const { headers: fromStep, dropped } = stepHeaders(context, ['content-type', 'soapaction']);
+  const { headers: fromStep, dropped } = outboundHeaders(step.headers, { owned: ['content-type', 'soapaction'] });
   if (dropped.length > 0) context.log.debug('step headers not sent (managed by the adapter, the session client or the HTTP stack)', { headers: dropped });
   const headers = soap ? { ...fromStep, ...soapRequestHeaders('1.1', config.soapAction) } : { ...fromStep, 'Content-Type': 'application/x-sap.idoc; charset=utf-8' };
   const payload = soap ? buildEnvelope('1.1', xml) : `<?xml version="1.0" encoding="utf-8"?>${xml}`;
-  context.log.debug(`POST ${safeUrl(url)}`, {
+  context.log.debug(`POST ${displayUrl(url)}`, {
     receiver: receiver.name,
     step: step.stepId,
     contentType: config.contentType,
@@ -208,30 +203,16 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
   });
 
   const response = await context.http.request({ method: 'POST', url: url.href, headers, body: new TextEncoder().encode(payload), signal: context.signal });
-  const where = `POST ${safeUrl(url)}`;
-  let answer: SoapAnswer | undefined;
-  let notSoap: string | undefined;
-  if (response.body.byteLength > 0) {
-    try {
-      answer = readSoapAnswer(response.body);
-    } catch (err) {
-      if (!(err instanceof SoapAnswerError)) throw err;
-      notSoap = err.message;
-    }
-  }
-  if (answer?.fault) throw soapFaultError(receiver.name, answer.fault, response.status, { url: safeUrl(url) });
+  const where = `POST ${displayUrl(url)}`;
+  const { answer, notSoap } = trySoapAnswer(response.body);
+  if (answer?.fault) throw soapFaultError(receiver.name, answer.fault, response.status, { url: displayUrl(url) });
   if (response.status < 200 || response.status > 299) {
-    throw new AdapterError('SF_IDOC_HTTP_STATUS', `receiver "${receiver.name}" answered ${statusText(response.status)} for ${where}`, {
-      status: response.status,
-      url: safeUrl(url),
-      headers: response.headers,
-      body: response.body,
-    });
+    throw statusError(receiver.name, 'POST', url, response, { code: 'SF_IDOC_HTTP_STATUS' });
   }
   if (soap && notSoap !== undefined) {
-    throw new AdapterError('SF_IDOC_BAD_RESPONSE', `receiver "${receiver.name}" answered ${statusText(response.status)} for ${where} with a body that ${notSoap}`, {
+    throw new AdapterError('SF_IDOC_BAD_RESPONSE', `receiver "${receiver.name}" answered ${httpStatusText(response.status)} for ${where} with a body that ${notSoap}`, {
       status: response.status,
-      url: safeUrl(url),
+      url: displayUrl(url),
     });
   }
   const idocNumbers = idocNumbersFrom(response.headers, answer);
@@ -262,16 +243,7 @@ export const adapter: AdapterDefinition = defineAdapter({
       stepKinds: ['call', 'send'],
       sessionReuse: 'supported',
       csrf: false,
-      auth: [
-        { type: 'none' },
-        { type: 'basic' },
-        {
-          type: 'client-certificate',
-          proxies: ['internet'],
-          note: 'a client certificate cannot be presented through an on-premise connector (the TLS session ends at the connector)',
-        },
-        { type: 'principal-propagation', proxies: ['onPremise'], note: 'the user is propagated by the on-premise connector' },
-      ],
+      auth: SOAP_AUTH,
       parallelSafe: true,
       streaming: false,
       contentTypes: { in: ['application/xml', 'text/xml'], out: ['application/xml'] },

@@ -7,9 +7,8 @@
  * The protocol helpers and the operation engine are exported for other adapters that speak
  * OData (the odc and successfactors adapters depend on this package).
  */
-import { configWithDefaults, defineAdapter } from '@sessionflow/sdk';
+import { configWithDefaults, defineAdapter, receiverAddressUrl } from '@sessionflow/sdk';
 import type { AdapterContext, AdapterDefinition, AdapterResult, OutboundMessage } from '@sessionflow/sdk';
-import { AdapterError } from '@sessionflow/sdk';
 import { executeOData, odataConfigProperties, readODataConfig } from './operations.js';
 
 export * from './protocol.js';
@@ -17,7 +16,6 @@ export {
   executeOData,
   odataConfigProperties,
   readODataConfig,
-  safeUrl,
   OPERATIONS,
   type ODataCallOptions,
   type ODataOperation,
@@ -35,15 +33,7 @@ export const configSchema = {
 
 /** The service root from the receiver address: always ends with '/', keeps the address's query (e.g. sap-client). */
 export function serviceRootFromAddress(receiverName: string, address: string): URL {
-  let url: URL;
-  try {
-    url = new URL(address);
-  } catch {
-    throw new AdapterError('SF_HTTP_INVALID_URL', `receiver "${receiverName}" has an invalid address: not an absolute http(s) URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AdapterError('SF_HTTP_INVALID_URL', `receiver "${receiverName}" has an invalid address: scheme "${url.protocol.slice(0, -1)}" is not http or https`);
-  }
+  const url = receiverAddressUrl(address, { receiver: receiverName });
   url.hash = '';
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url;

@@ -4,7 +4,7 @@
  * successfactors adapters; sessions, credentials and (when the receiver has `csrf: true`)
  * CSRF tokens are the session client's business.
  */
-import { AdapterError } from '@sessionflow/sdk';
+import { AdapterError, displayUrl, outboundHeaders } from '@sessionflow/sdk';
 import type { AdapterContext, AdapterResult, HttpResponse, JsonSchema, OutboundMessage } from '@sessionflow/sdk';
 import {
   BatchFormatError,
@@ -200,16 +200,7 @@ export interface ODataCallOptions {
   errorCode?: string;
 }
 
-const NEVER_SENT = new Set(['authorization', 'proxy-authorization', 'cookie', 'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'te', 'upgrade', 'x-csrf-token']);
 const WRITE_OPERATIONS = new Set<ODataOperation>(['create', 'update', 'merge', 'patch', 'delete', 'batch']);
-
-/** `scheme://host/path?key=***`: no user info, no query values. */
-export function safeUrl(url: URL): string {
-  let out = `${url.protocol}//${url.host}${url.pathname}`;
-  const keys = [...url.searchParams.keys()];
-  if (keys.length > 0) out += `?${keys.map((k) => `${k}=***`).join('&')}`;
-  return out;
-}
 
 function versionHeaders(version: ODataVersion): Record<string, string> {
   return version === 'v2'
@@ -250,22 +241,21 @@ class Call {
     this.o = o;
     this.who = `receiver "${ctx.receiver.name}" (${ctx.receiver.adapter} ${ctx.receiver.variant})`;
     this.baseQuery = new URLSearchParams(o.serviceRoot.search);
-    const extra: Record<string, string> = {};
-    for (const [k, v] of Object.entries(ctx.step.headers)) if (!NEVER_SENT.has(k.toLowerCase())) extra[k] = v;
-    this.extraHeaders = extra;
+    // The CSRF token is the session client's (receiver csrf: true), never the step's.
+    this.extraHeaders = outboundHeaders(ctx.step.headers, { owned: ['x-csrf-token'] }).headers;
   }
 
   fail(status: number, method: string, url: URL, res: HttpResponse | undefined, what = ''): AdapterError {
     const info = res ? parseODataError(res.body) : undefined;
     const parts = [`${this.who} answered ${status}`];
     if (info?.code) parts.push(info.code);
-    const text = `${parts.join(' ')}${info?.message ? `: ${info.message}` : ''} for ${what}${method} ${safeUrl(url)}`;
+    const text = `${parts.join(' ')}${info?.message ? `: ${info.message}` : ''} for ${what}${method} ${displayUrl(url)}`;
     return new AdapterError(this.o.errorCode ?? 'SF_ODATA_ERROR', text, {
       status,
       ...(info?.code ? { code: info.code } : {}),
       ...(info?.message ? { message: info.message } : {}),
       method,
-      url: safeUrl(url),
+      url: displayUrl(url),
       ...(res ? { headers: res.headers, body: res.body } : {}),
     });
   }
@@ -291,7 +281,7 @@ class Call {
   }
 
   async request(method: string, url: URL, body?: Uint8Array | string, headers: Record<string, string> = {}): Promise<HttpResponse> {
-    this.ctx.log.debug(`${method} ${safeUrl(url)}`, { receiver: this.ctx.receiver.name, step: this.ctx.step.stepId });
+    this.ctx.log.debug(`${method} ${displayUrl(url)}`, { receiver: this.ctx.receiver.name, step: this.ctx.step.stepId });
     return this.ctx.http.request({
       method,
       url: url.href,
@@ -328,8 +318,8 @@ class Call {
       if (res.status === 403 && (res.headers['x-csrf-token'] ?? '').toLowerCase() === 'required') {
         throw new AdapterError(
           'SF_HTTP_CSRF',
-          `${this.who} rejected the CSRF token twice for ${method} ${safeUrl(url)}; CSRF tokens are bound to the session, so the receiver needs session handling (runtime.sessionHandling onExchange or onIntegrationFlow)`,
-          { status: 403, method, url: safeUrl(url) },
+          `${this.who} rejected the CSRF token twice for ${method} ${displayUrl(url)}; CSRF tokens are bound to the session, so the receiver needs session handling (runtime.sessionHandling onExchange or onIntegrationFlow)`,
+          { status: 403, method, url: displayUrl(url) },
         );
       }
     }
@@ -398,14 +388,14 @@ async function getPage(call: Call, url: URL): Promise<{ page: Page; res: HttpRes
   try {
     data = parseJson(res.body);
   } catch {
-    throw new AdapterError('SF_ODATA_RESPONSE', `${call.who} answered GET ${safeUrl(url)} with a body that is not JSON (Content-Type ${res.headers['content-type'] ?? 'none'})`, {
+    throw new AdapterError('SF_ODATA_RESPONSE', `${call.who} answered GET ${displayUrl(url)} with a body that is not JSON (Content-Type ${res.headers['content-type'] ?? 'none'})`, {
       status: res.status,
     });
   }
   const page = readPage(call.o.version, data);
   if (!page) {
     const shape = call.o.version === 'v2' ? '{"d": {"results": [...]}}' : '{"value": [...]}';
-    throw new AdapterError('SF_ODATA_RESPONSE', `${call.who} answered GET ${safeUrl(url)} with JSON that is not an OData ${call.o.version.toUpperCase()} collection (expected ${shape})`, {
+    throw new AdapterError('SF_ODATA_RESPONSE', `${call.who} answered GET ${displayUrl(url)} with JSON that is not an OData ${call.o.version.toUpperCase()} collection (expected ${shape})`, {
       status: res.status,
     });
   }

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { AdapterError, SDK_API_VERSION, SessionJar, validateAdapterConfig } from '@sessionflow/sdk';
+import { SDK_API_VERSION, SessionJar, validateAdapterConfig } from '@sessionflow/sdk';
 import { startODataMock, type ODataMock, type ODataMockOptions } from '@sessionflow/sdk/testing';
 import adapter, { buildBatch, keyPredicate, parseBatchResponse, parseMultipart, parseODataError, resourcePath } from '../src/index.js';
-import { call, json } from './support.js';
+import { call, json, rejects } from './support.js';
 
 const PRODUCTS = [
   { ID: 1, Name: 'Bread', Category: 'Food', Price: 2 },
@@ -18,16 +18,6 @@ async function mock(t: { after(fn: () => Promise<void>): void }, o: Partial<ODat
   const m = await startODataMock({ version: 'v2', servicePath: '/odata/v2', entitySets: { Products: { key: 'ID', rows: PRODUCTS } }, ...o });
   t.after(() => m.close());
   return m;
-}
-
-async function rejects(p: Promise<unknown>): Promise<AdapterError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AdapterError, `expected AdapterError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the call to fail');
 }
 
 test('declaration: variants v2 and v4 with the capabilities of the spec', () => {
@@ -240,7 +230,7 @@ test('v2 read, merge (X-HTTP-Method tunnel and MERGE), update, delete with the a
   await call({ ...base, config: { operation: 'update', entitySet: 'Products', key: 3 }, body: { Name: 'Replaced' } });
   assert.deepEqual(m.engine.rows('Products')?.find((r) => r.ID === 3), { Name: 'Replaced', ID: 3 });
   // The step method picks the operation when the config names none.
-  await call({ ...base, method: 'DELETE', config: { entitySet: 'Products', key: 3 } });
+  await call({ ...base, step: { method: 'DELETE' }, config: { entitySet: 'Products', key: 3 } });
   assert.equal(m.engine.rows('Products')?.some((r) => r.ID === 3), false);
   assert.equal(m.requests().at(-1)?.method, 'DELETE');
   const s = m.stats();
@@ -252,7 +242,7 @@ test('v2 create: with the receiver csrf flag the session client fetches one toke
   const m = await mock(t);
   const jar = new SessionJar();
   for (const id of [10, 11, 12]) {
-    const res = await call({ adapter, variant: 'v2', address: m.serviceUrl, jar, receiverCsrf: true, config: { operation: 'create', entitySet: 'Products' }, body: { ID: id, Name: `N${id}` } });
+    const res = await call({ adapter, variant: 'v2', address: m.serviceUrl, jar, csrf: true, config: { operation: 'create', entitySet: 'Products' }, body: { ID: id, Name: `N${id}` } });
     assert.equal(res.status, 201);
     assert.equal(json(res.body).d.ID, id);
   }

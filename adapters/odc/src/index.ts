@@ -5,7 +5,7 @@
  * OData V2 operations run against it (the engine of `@sessionflow/adapter-odata`).
  * Written only against `@sessionflow/sdk` and `@sessionflow/adapter-odata`'s public API.
  */
-import { AdapterError, configWithDefaults, defineAdapter } from '@sessionflow/sdk';
+import { AdapterError, configWithDefaults, defineAdapter, receiverAddressUrl } from '@sessionflow/sdk';
 import type { AdapterContext, AdapterDefinition, AdapterResult, OutboundMessage } from '@sessionflow/sdk';
 import { executeOData, odataConfigProperties, readODataConfig } from '@sessionflow/adapter-odata';
 
@@ -57,15 +57,7 @@ export interface OdcServiceConfig {
 
 /** The Gateway service root: `<address>/sap/opu/odata/<NS>/<SERVICE>[;v=NNNN]/[?sap-client=NNN]`. */
 export function odcServiceUrl(receiverName: string, address: string, c: OdcServiceConfig): URL {
-  let base: URL;
-  try {
-    base = new URL(address);
-  } catch {
-    throw new AdapterError('SF_HTTP_INVALID_URL', `receiver "${receiverName}" has an invalid address: not an absolute http(s) URL`);
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw new AdapterError('SF_HTTP_INVALID_URL', `receiver "${receiverName}" has an invalid address: scheme "${base.protocol.slice(0, -1)}" is not http or https`);
-  }
+  const base = receiverAddressUrl(address, { receiver: receiverName });
   if (base.search !== '') {
     throw new AdapterError('SF_ODC_CONFIG', `receiver "${receiverName}": put the SAP client into config.client, not into the address query`);
   }

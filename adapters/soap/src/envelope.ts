@@ -163,6 +163,21 @@ export class SoapAnswerError extends Error {
   }
 }
 
+/**
+ * Reads a response body as a SOAP answer if it is one: `answer` for an envelope, `notSoap`
+ * (why not, e.g. "is not well-formed XML: ...") for any other non-empty body, neither for an
+ * empty body.
+ */
+export function trySoapAnswer(body: Uint8Array): { answer?: SoapAnswer; notSoap?: string } {
+  if (body.byteLength === 0) return {};
+  try {
+    return { answer: readSoapAnswer(body) };
+  } catch (err) {
+    if (!(err instanceof SoapAnswerError)) throw err;
+    return { notSoap: err.message };
+  }
+}
+
 function readFault(version: SoapVersion, fault: XmlElement, text: string): SoapFault {
   const ns = SOAP_NS[version];
   if (version === '1.1') {

@@ -4,20 +4,18 @@
  * and credentials are the business of `context.http`; this module shapes the envelope and
  * reads the answer. Its envelope helpers are exported for the idoc and xi adapters.
  */
-import { AdapterError, configWithDefaults, defineAdapter } from '@sessionflow/sdk';
+import { AdapterError, configWithDefaults, defineAdapter, displayUrl, headerValue, httpStatusText, outboundHeaders, resolveStepUrl, statusError } from '@sessionflow/sdk';
 import type { AdapterContext, AdapterDefinition, AdapterResult, AuthSupport, OutboundMessage, VariantDeclaration } from '@sessionflow/sdk';
-import { endpointUrl, headerValue, reliableMessageId, safeUrl, statusText, stepHeaders, truncate } from './common.js';
+import { reliableMessageId, truncate } from './common.js';
 import {
   buildEnvelope,
   insertHeaderEntries,
   readPayload,
-  readSoapAnswer,
   soapRequestHeaders,
-  SoapAnswerError,
+  trySoapAnswer,
   SoapPayloadError,
   WSA_NS,
   envelopeParts,
-  type SoapAnswer,
   type SoapFault,
   type SoapVersion,
 } from './envelope.js';
@@ -212,7 +210,8 @@ export function envelopeFor(
   return { envelope: buildEnvelope(version, inner, entries), wrapped: true };
 }
 
-const AUTH: AuthSupport[] = [
+/** The auth types of the SOAP-based adapters (soap, idoc, xi): what the SAP SOAP runtime accepts. */
+export const SOAP_AUTH: AuthSupport[] = [
   { type: 'none' },
   { type: 'basic' },
   {
@@ -235,7 +234,7 @@ const VARIANTS: VariantDeclaration[] = [
     stepKinds: ['call', 'send'],
     sessionReuse: 'supported',
     csrf: false,
-    auth: AUTH,
+    auth: SOAP_AUTH,
     parallelSafe: true,
     streaming: false,
     contentTypes: { in: ['application/xml', 'text/xml'], out: ['application/xml', 'text/xml'] },
@@ -248,7 +247,7 @@ const VARIANTS: VariantDeclaration[] = [
     stepKinds: ['call', 'send'],
     sessionReuse: 'supported',
     csrf: false,
-    auth: AUTH,
+    auth: SOAP_AUTH,
     parallelSafe: true,
     streaming: false,
     contentTypes: { in: ['application/xml', 'text/xml'], out: ['application/xml', 'application/soap+xml'] },
@@ -261,7 +260,7 @@ const VARIANTS: VariantDeclaration[] = [
     stepKinds: ['send'],
     sessionReuse: 'supported',
     csrf: false,
-    auth: AUTH,
+    auth: SOAP_AUTH,
     parallelSafe: true,
     streaming: false,
     contentTypes: { in: ['application/xml', 'text/xml'], out: [] },
@@ -290,7 +289,7 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
   if (method !== 'POST') {
     throw new AdapterError('SF_SOAP_METHOD', `receiver "${receiver.name}": SOAP requests are POSTed; the step asks for ${method}`);
   }
-  const url = endpointUrl('SF_SOAP_INVALID_URL', receiver.name, receiver.address, step.path, step.query);
+  const url = resolveStepUrl(receiver.address, step.path, step.query, { receiver: receiver.name, code: 'SF_SOAP_INVALID_URL' });
   const action = headerValue(step.headers, 'SOAPAction')?.trim().replace(/^"(.*)"$/, '$1') ?? config.soapAction;
 
   let messageId: string | undefined;
@@ -309,10 +308,10 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
   });
   if (oneWay && built.existingMessageId !== undefined) messageId = built.existingMessageId.replace(/^uuid:/i, '');
 
-  const { headers: fromStep, dropped } = stepHeaders(context, ['content-type', 'soapaction']);
+  const { headers: fromStep, dropped } = outboundHeaders(step.headers, { owned: ['content-type', 'soapaction'] });
   if (dropped.length > 0) context.log.debug('step headers not sent (managed by the adapter, the session client or the HTTP stack)', { headers: dropped });
   const headers = { ...fromStep, ...soapRequestHeaders(version, action) };
-  context.log.debug(`POST ${safeUrl(url)}`, {
+  context.log.debug(`POST ${displayUrl(url)}`, {
     receiver: receiver.name,
     step: step.stepId,
     soapVersion: version,
@@ -328,39 +327,25 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
     body: new TextEncoder().encode(built.envelope),
     signal: context.signal,
   });
-  const where = `POST ${safeUrl(url)}`;
+  const where = `POST ${displayUrl(url)}`;
   const properties: Record<string, unknown> = oneWay && messageId !== undefined ? { sapMessageId: messageId } : {};
 
-  let answer: SoapAnswer | undefined;
-  let notSoap: string | undefined;
-  if (response.body.byteLength > 0) {
-    try {
-      answer = readSoapAnswer(response.body);
-    } catch (err) {
-      if (!(err instanceof SoapAnswerError)) throw err;
-      notSoap = err.message;
-    }
-  }
-  if (answer?.fault) throw soapFaultError(receiver.name, answer.fault, response.status, { url: safeUrl(url) });
+  const { answer, notSoap } = trySoapAnswer(response.body);
+  if (answer?.fault) throw soapFaultError(receiver.name, answer.fault, response.status, { url: displayUrl(url) });
   if (response.status < 200 || response.status > 299) {
-    throw new AdapterError('SF_SOAP_HTTP_STATUS', `receiver "${receiver.name}" answered ${statusText(response.status)} without a SOAP fault for ${where}`, {
-      status: response.status,
-      url: safeUrl(url),
-      headers: response.headers,
-      body: response.body,
-    });
+    throw statusError(receiver.name, 'POST', url, response, { code: 'SF_SOAP_HTTP_STATUS', note: 'without a SOAP fault' });
   }
   if (notSoap !== undefined) {
-    throw new AdapterError('SF_SOAP_BAD_RESPONSE', `receiver "${receiver.name}" answered ${statusText(response.status)} for ${where} with a body that ${notSoap}`, {
+    throw new AdapterError('SF_SOAP_BAD_RESPONSE', `receiver "${receiver.name}" answered ${httpStatusText(response.status)} for ${where} with a body that ${notSoap}`, {
       status: response.status,
-      url: safeUrl(url),
+      url: displayUrl(url),
       contentType: response.headers['content-type'],
     });
   }
   if (answer && answer.version !== version) {
     throw new AdapterError('SF_SOAP_BAD_RESPONSE', `receiver "${receiver.name}" answered a SOAP ${answer.version} envelope to a SOAP ${version} request (${where})`, {
       status: response.status,
-      url: safeUrl(url),
+      url: displayUrl(url),
     });
   }
   if (oneWay || !answer) {

@@ -1,24 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdapterError, ClientCredentialsTokenProvider, createSessionClient, SessionJar, validateAdapterConfig } from '@sessionflow/sdk';
+import { ClientCredentialsTokenProvider, createSessionClient, SessionJar, validateAdapterConfig } from '@sessionflow/sdk';
 import { startSuccessFactorsMock, type SuccessFactorsMock, type SuccessFactorsMockOptions } from '@sessionflow/sdk/testing';
 import adapter, { parseSoapFault, sfapiEnvelope } from '../src/index.js';
-import { call, dec, json } from './support.js';
+import { call, dec, json, rejects } from './support.js';
 
 async function sfMock(t: { after(fn: () => Promise<void>): void }, o: SuccessFactorsMockOptions = {}): Promise<SuccessFactorsMock> {
   const m = await startSuccessFactorsMock(o);
   t.after(() => m.close());
   return m;
-}
-
-async function rejects(p: Promise<unknown>): Promise<AdapterError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AdapterError, `expected AdapterError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the call to fail');
 }
 
 test('declaration: four variants with the session and auth capabilities of the spec', () => {
@@ -139,7 +129,7 @@ test('soap: failures are clear step errors (bad password, no session handling, f
   const fault = await rejects(call({ adapter, variant: 'soap', address: sf.sfapiUrl, config: { companyId: 'ACME' }, body: '<query><queryString>SELECT x FROM Nothing</queryString></query>' }));
   assert.equal(fault.code, 'SF_SOAP_FAULT');
   assert.equal(fault.details.errorCode, 'INVALID_SFQL');
-  const noCred = await rejects(call({ adapter, variant: 'soap', address: sf.sfapiUrl, passCredentials: false, config: { companyId: 'ACME' }, body: QUERY }));
+  const noCred = await rejects(call({ adapter, variant: 'soap', address: sf.sfapiUrl, credentials: false, config: { companyId: 'ACME' }, body: QUERY }));
   assert.equal(noCred.code, 'SF_SFAPI_CREDENTIALS');
   const noCompany = await rejects(call({ adapter, variant: 'soap', address: sf.sfapiUrl, body: QUERY }));
   assert.equal(noCompany.code, 'SF_SFAPI_CONFIG');
@@ -155,12 +145,12 @@ test('rest: bearer token per call, one token fetched; cookies the API sets are n
   // The runtime gives sessionReuse "unsupported" variants a client without a jar.
   const http = createSessionClient({ receiver: 'svc', jar: null, auth: tokens.toHttpAuth() });
   const base = { adapter, variant: 'rest', address: sf.restUrl, http };
-  const r1 = await call({ ...base, method: 'GET', path: 'jobs', query: { status: 'open' } });
+  const r1 = await call({ ...base, step: { method: 'GET', path: 'jobs', query: { status: 'open' } } });
   assert.deepEqual(json(r1.body), { method: 'GET', path: '/rest/jobs', query: { status: 'open' }, client: 'sf-client', received: null });
-  const r2 = await call({ ...base, method: 'POST', path: 'jobs', body: { title: 'x' } });
+  const r2 = await call({ ...base, step: { method: 'POST', path: 'jobs' }, body: { title: 'x' } });
   assert.deepEqual(json(r2.body).received, { title: 'x' });
   sf.revokeTokens();
-  const r3 = await call({ ...base, method: 'GET', path: 'jobs' });
+  const r3 = await call({ ...base, step: { method: 'GET', path: 'jobs' } });
   assert.equal(r3.status, 200, 'a revoked token is replaced once');
   const reqs = sf.requests();
   assert.ok(reqs.every((r) => r.authorization === 'bearer'));
@@ -169,7 +159,7 @@ test('rest: bearer token per call, one token fetched; cookies the API sets are n
   assert.equal(s.cookiesReceivedOnStatelessApis, 0);
   assert.equal(s.tokensIssued, 2);
   assert.equal(reqs[1]?.headers['content-type'], 'application/json');
-  const err = await rejects(call({ ...base, method: 'GET', path: 'https://evil.example/x' }));
+  const err = await rejects(call({ ...base, step: { method: 'GET', path: 'https://evil.example/x' } }));
   assert.equal(err.code, 'SF_HTTP_INVALID_URL');
 });
 

@@ -9,22 +9,19 @@
  * `send` only, with a message id the receiver uses for duplicate detection).
  */
 import { randomUUID } from 'node:crypto';
-import { AdapterError, configWithDefaults, defineAdapter } from '@sessionflow/sdk';
-import type { AdapterContext, AdapterDefinition, AdapterResult, AuthSupport, OutboundMessage } from '@sessionflow/sdk';
+import { AdapterError, configWithDefaults, defineAdapter, displayUrl, httpStatusText, outboundHeaders, resolveStepUrl, statusError } from '@sessionflow/sdk';
+import type { AdapterContext, AdapterDefinition, AdapterResult, OutboundMessage } from '@sessionflow/sdk';
 import {
   attribute,
   buildEnvelope,
   child,
-  endpointUrl,
   escapeAttr,
   escapeText,
   readSoapAnswer,
   reliableMessageId,
-  safeUrl,
+  SOAP_AUTH,
   soapFaultError,
   SoapAnswerError,
-  statusText,
-  stepHeaders,
   textContent,
   type SoapAnswer,
 } from '@sessionflow/adapter-soap';
@@ -237,7 +234,7 @@ const unbracket = (cid: string | undefined): string => (cid ?? '').trim().replac
 /** Reads an XI answer: the SOAP part (faults included) and the payload attachment the manifest references. */
 function readXiAnswer(receiverName: string, where: string, status: number, headers: Record<string, string>, body: Uint8Array): { answer?: SoapAnswer; payload?: MimePart } {
   if (body.byteLength === 0) return {};
-  const bad = (why: string) => new AdapterError('SF_XI_BAD_RESPONSE', `receiver "${receiverName}" answered ${statusText(status)} for ${where} with ${why}`, { status });
+  const bad = (why: string) => new AdapterError('SF_XI_BAD_RESPONSE', `receiver "${receiverName}" answered ${httpStatusText(status)} for ${where} with ${why}`, { status });
   const ct = contentTypeParams(headers['content-type']);
   let soapBody = body;
   let parts: MimePart[] = [];
@@ -273,17 +270,6 @@ function readXiAnswer(receiverName: string, where: string, status: number, heade
   return { answer, payload };
 }
 
-const AUTH: AuthSupport[] = [
-  { type: 'none' },
-  { type: 'basic' },
-  {
-    type: 'client-certificate',
-    proxies: ['internet'],
-    note: 'a client certificate cannot be presented through an on-premise connector (the TLS session ends at the connector)',
-  },
-  { type: 'principal-propagation', proxies: ['onPremise'], note: 'the user is propagated by the on-premise connector' },
-];
-
 async function send(message: OutboundMessage, context: AdapterContext): Promise<AdapterResult> {
   const { receiver, step } = context;
   const variant = (receiver.variant || 'xi-be') as XiVariant;
@@ -296,7 +282,7 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
   const config = readConfig(receiver.name, receiver.config ?? {});
   const method = (step.method ?? 'POST').toUpperCase();
   if (method !== 'POST') throw new AdapterError('SF_XI_METHOD', `receiver "${receiver.name}": XI messages are POSTed; the step asks for ${method}`);
-  const url = endpointUrl('SF_XI_INVALID_URL', receiver.name, receiver.address, step.path, step.query);
+  const url = resolveStepUrl(receiver.address, step.path, step.query, { receiver: receiver.name, code: 'SF_XI_INVALID_URL' });
   const qualityOfService = variant === 'xi-eo' ? 'ExactlyOnce' : 'BestEffort';
   const { id: messageId, reused } = reliableMessageId('SF_XI_INVALID_MESSAGE_ID', receiver.name, message.headers, config.messageIdHeader);
   const compact = messageId.replace(/-/g, '');
@@ -317,21 +303,21 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
     ],
     boundary,
   );
-  const { headers: fromStep, dropped } = stepHeaders(context, ['content-type', 'soapaction']);
+  const { headers: fromStep, dropped } = outboundHeaders(step.headers, { owned: ['content-type', 'soapaction'] });
   if (dropped.length > 0) context.log.debug('step headers not sent (managed by the adapter, the session client or the HTTP stack)', { headers: dropped });
   const headers = {
     ...fromStep,
     'Content-Type': `multipart/related; boundary=${boundary}; type="text/xml"; start="<${soapContentId}>"`,
     SOAPAction: `"${XI_SOAP_ACTION}"`,
   };
-  context.log.debug(`POST ${safeUrl(url)}`, { receiver: receiver.name, step: step.stepId, qualityOfService, messageId, messageIdReused: reused, interface: config.interface });
+  context.log.debug(`POST ${displayUrl(url)}`, { receiver: receiver.name, step: step.stepId, qualityOfService, messageId, messageIdReused: reused, interface: config.interface });
 
   const response = await context.http.request({ method: 'POST', url: url.href, headers, body, signal: context.signal });
-  const where = `POST ${safeUrl(url)}`;
+  const where = `POST ${displayUrl(url)}`;
   const { answer, payload } = readXiAnswer(receiver.name, where, response.status, response.headers, response.body);
   if (answer?.fault) {
     const sapError = child(answer.fault.detailElement, XI30_NS, 'Error') ?? child(answer.header, XI30_NS, 'Error');
-    const extra: Record<string, unknown> = { url: safeUrl(url), messageId };
+    const extra: Record<string, unknown> = { url: displayUrl(url), messageId };
     if (sapError) {
       extra.errorCategory = textContent(child(sapError, XI30_NS, 'Category')).trim();
       extra.errorCode = textContent(child(sapError, XI30_NS, 'Code')).trim();
@@ -341,13 +327,7 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
     throw soapFaultError(receiver.name, answer.fault, response.status, extra);
   }
   if (response.status < 200 || response.status > 299) {
-    throw new AdapterError('SF_XI_HTTP_STATUS', `receiver "${receiver.name}" answered ${statusText(response.status)} for ${where}`, {
-      status: response.status,
-      url: safeUrl(url),
-      messageId,
-      headers: response.headers,
-      body: response.body,
-    });
+    throw statusError(receiver.name, 'POST', url, response, { code: 'SF_XI_HTTP_STATUS', details: { messageId } });
   }
   const properties: Record<string, unknown> = { sapMessageId: messageId, xiQualityOfService: qualityOfService };
   const main = child(answer?.header, XI30_NS, 'Main');
@@ -386,7 +366,7 @@ export const adapter: AdapterDefinition = defineAdapter({
       stepKinds: ['call', 'send'],
       sessionReuse: 'supported',
       csrf: false,
-      auth: AUTH,
+      auth: SOAP_AUTH,
       parallelSafe: true,
       streaming: false,
       contentTypes: { in: ['*/*'], out: ['*/*'] },
@@ -399,7 +379,7 @@ export const adapter: AdapterDefinition = defineAdapter({
       stepKinds: ['send'],
       sessionReuse: 'supported',
       csrf: false,
-      auth: AUTH,
+      auth: SOAP_AUTH,
       parallelSafe: true,
       streaming: false,
       contentTypes: { in: ['*/*'], out: [] },

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isAdapterDefinition } from './define.js';
+import { ADAPTER_ID_PATTERN, isAdapterDefinition } from './define.js';
 import { SDK_API_VERSION } from './types.js';
 import type { AdapterDefinition } from './types.js';
 
@@ -43,6 +43,12 @@ export interface AdapterPackageProblem {
   message: string;
   /** The API version the package targets (for SF_ADAPTER_API_VERSION). */
   apiVersion?: number;
+  /**
+   * The adapter ids the package provides, when known without importing it: from the manifest's
+   * `sessionflow.ids`, or from the definition when it was imported. Lets tools say which
+   * receivers a refused package affects.
+   */
+  adapterIds?: string[];
 }
 
 export interface AdapterRegistryLoadOptions {
@@ -62,6 +68,8 @@ interface PackageJson {
 }
 
 interface Candidate {
+  /** Adapter ids the manifest declares (`sessionflow.ids`), once read. */
+  ids?: string[];
   dir: string;
   pkg: PackageJson;
   name: string;
@@ -270,8 +278,15 @@ export class AdapterRegistry {
     this.byId.set(id, loaded);
   }
 
-  private problem(c: Candidate, code: AdapterPackageProblemCode, message: string, apiVersion?: number): void {
-    this.problems.push({ packageName: c.name, packageDir: c.dir, code, message, ...(apiVersion !== undefined ? { apiVersion } : {}) });
+  private problem(c: Candidate, code: AdapterPackageProblemCode, message: string, apiVersion?: number, adapterIds = c.ids): void {
+    this.problems.push({
+      packageName: c.name,
+      packageDir: c.dir,
+      code,
+      message,
+      ...(apiVersion !== undefined ? { apiVersion } : {}),
+      ...(adapterIds !== undefined ? { adapterIds: [...adapterIds] } : {}),
+    });
   }
 
   private apiVersionMessage(c: Candidate, apiVersion: number, what: string): string {
@@ -295,13 +310,20 @@ export class AdapterRegistry {
         this.problem(c, 'SF_ADAPTER_MANIFEST', `package "${label(c)}": "sessionflow" in package.json must be an object { "apiVersion": ${SDK_API_VERSION}, "adapters": [...] }`);
         return;
       }
-      const { apiVersion, adapters } = section as { apiVersion?: unknown; adapters?: unknown };
+      const { apiVersion, adapters, ids } = section as { apiVersion?: unknown; adapters?: unknown; ids?: unknown };
+      const idsValid = ids === undefined || (Array.isArray(ids) && ids.length > 0 && ids.every((id) => typeof id === 'string' && ADAPTER_ID_PATTERN.test(id)));
+      // Read before the API version check: a refused package is never imported, so its manifest is all there is.
+      if (idsValid && ids !== undefined) c.ids = ids as string[];
       if (typeof apiVersion !== 'number' || !Number.isInteger(apiVersion)) {
         this.problem(c, 'SF_ADAPTER_MANIFEST', `package "${label(c)}": "sessionflow.apiVersion" in package.json must be an integer (the adapter API version targeted; this SDK implements ${SDK_API_VERSION})`);
         return;
       }
       if (apiVersion !== SDK_API_VERSION) {
         this.problem(c, 'SF_ADAPTER_API_VERSION', this.apiVersionMessage(c, apiVersion, 'adapter package'), apiVersion);
+        return;
+      }
+      if (!idsValid) {
+        this.problem(c, 'SF_ADAPTER_MANIFEST', `package "${label(c)}": "sessionflow.ids" in package.json must be a non-empty array of the adapter ids the package provides (lower-case letters, digits and "-"), e.g. ["acme-crm"]`);
         return;
       }
       if (!Array.isArray(adapters) || adapters.length === 0 || adapters.some((e) => typeof e !== 'string' || e === '')) {
@@ -353,7 +375,7 @@ export class AdapterRegistry {
       return;
     }
     if (def.apiVersion !== SDK_API_VERSION) {
-      this.problem(c, 'SF_ADAPTER_API_VERSION', this.apiVersionMessage(c, def.apiVersion, `adapter "${def.id}" in package`), def.apiVersion);
+      this.problem(c, 'SF_ADAPTER_API_VERSION', this.apiVersionMessage(c, def.apiVersion, `adapter "${def.id}" in package`), def.apiVersion, c.ids ?? [def.id]);
       return;
     }
     this.add({ definition: def, packageName: c.name, packageVersion: c.version, packageDir: c.dir, builtin: c.builtin });

@@ -92,6 +92,13 @@ export interface ConformanceOptions {
   request?(purpose: ConformancePurpose, variant: VariantDeclaration): Partial<Pick<StepRequest, 'method' | 'path' | 'headers' | 'query'>>;
   /** The outbound message (default: a small JSON body plus probe Cookie/Authorization headers the adapter must not forward). */
   message?(purpose: ConformancePurpose, variant: VariantDeclaration): OutboundMessage;
+  /**
+   * Rewrites each answer of the test backend before the adapter sees it, for protocol adapters
+   * whose backends do not answer JSON (e.g. wrap the answer in a SOAP envelope or an OData
+   * collection). The session client has already handled the real answer (cookies, CSRF token,
+   * 401), so the session checks stay real; keep the status, as the fault checks rely on it.
+   */
+  answer?(response: HttpResponse, call: { purpose: ConformancePurpose; variant: VariantDeclaration; request: HttpRequest }): HttpResponse | Promise<HttpResponse>;
   /** Calls per session scope (default 3, between 2 and 20). */
   calls?: number;
   /** Time limit per adapter call (default 10000 ms). */
@@ -503,7 +510,8 @@ export async function runConformance(adapter: AdapterDefinition, options: Confor
           const lower = name.toLowerCase();
           if (lower === 'cookie' || lower === 'authorization' || lower === 'proxy-authorization') run.manualHeaders.add(name);
         }
-        return client.request(req);
+        const response = await client.request(req);
+        return options.answer ? options.answer(response, { purpose, variant, request: req }) : response;
       },
     };
     const controller = new AbortController();
@@ -788,6 +796,13 @@ export interface AdapterTestContextOptions {
   dispatcher?: Dispatcher;
   receiverName?: string;
   signal?: AbortSignal;
+  /**
+   * `context.credentials` (for protocols that carry credentials in the message, such as an SFAPI
+   * login): `true` hands the adapter `auth`, an HttpAuth hands it that; default none, as a runtime may.
+   */
+  credentials?: boolean | HttpAuth;
+  /** The client `context.http` uses instead of a new session client (e.g. one with a custom auth provider); then `auth`, `jar`, `csrf` and `dispatcher` only describe the receiver. */
+  http?: SessionHttpClient;
 }
 
 export interface AdapterTestLogLine {
@@ -806,7 +821,7 @@ export function adapterTestContext(adapter: AdapterDefinition, options: AdapterT
   const auth = options.auth ?? { type: 'none' };
   const authType: AuthType = options.authType ?? (auth.type === 'bearer' ? 'oauth2-client-credentials' : auth.type);
   const name = options.receiverName ?? 'test';
-  const http = createSessionClient({
+  const http = options.http ?? createSessionClient({
     receiver: name,
     jar: options.jar ?? null,
     auth,
@@ -814,6 +829,7 @@ export function adapterTestContext(adapter: AdapterDefinition, options: AdapterT
     csrfUrl: options.address,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
+  const credentials = options.credentials === true ? auth : options.credentials === false ? undefined : options.credentials;
   const context: AdapterContext = {
     receiver: {
       name,
@@ -832,6 +848,7 @@ export function adapterTestContext(adapter: AdapterDefinition, options: AdapterT
       debug: (message, data) => logs.push({ level: 'debug', message, ...(data ? { data } : {}) }),
     },
     signal: options.signal ?? new AbortController().signal,
+    ...(credentials !== undefined ? { credentials } : {}),
   };
   return { context, logs };
 }

@@ -1,9 +1,13 @@
 import { closest, quoteList, replacementText } from '../helpers.js';
 import type { AdapterCatalogProblem, Rule } from '../types.js';
 
-/** The adapter id a refused package most likely provides (`@acme/sessionflow-adapter-crm` → `crm`). */
+/**
+ * Whether a refused package provides adapter `id`: the ids it declares (`sessionflow.ids` in its
+ * manifest, copied into `adapterIds`) when it declares any; otherwise a guess from its name
+ * (`@acme/sessionflow-adapter-crm` → `crm`).
+ */
 function packageProvides(problem: AdapterCatalogProblem, id: string): boolean {
-  if (Array.isArray(problem.adapterIds) && problem.adapterIds.includes(id)) return true;
+  if (Array.isArray(problem.adapterIds) && problem.adapterIds.length > 0) return problem.adapterIds.includes(id);
   const bare = String(problem.packageName ?? '').replace(/^@[^/]+\//, '').toLowerCase();
   const stripped = bare.replace(/^(sessionflow-adapter-|adapter-|sessionflow-)/, '');
   return bare === id || stripped === id || bare.endsWith(`-adapter-${id}`);
