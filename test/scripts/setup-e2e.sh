@@ -70,6 +70,12 @@ else
     cd "$CS_PREFIX"
     export PATH="$NODE_PKG/bin:$PATH"
     export npm_config_nodedir="$NODE_PKG"
+    # Under `npm run` (test:all) the outer npm exports NODE and npm_node_execpath pointing at the
+    # system Node 20; code-server's install scripts would pick that up and refuse to install.
+    export NODE="$NODE_PKG/bin/node"
+    # code-server's postinstall reads the Node version from npm_config_user_agent, which the outer
+    # npm also exports (and the inner npm would inherit as its user-agent config).
+    unset npm_node_execpath npm_execpath npm_config_user_agent
     npm install --prefix "$CS_PREFIX" --no-package-lock --no-audit --no-fund --foreground-scripts \
       "code-server@$CODE_SERVER_VERSION" >"$CACHE/code-server-install.log" 2>&1
   ) || { echo "setup-e2e: code-server install failed; see $CACHE/code-server-install.log" >&2; tail -n 30 "$CACHE/code-server-install.log" >&2; exit 1; }

@@ -3,9 +3,9 @@
  * diagnostics; `quickFixes()` computes the fixes for one diagnostic. Both never throw: a rule
  * that throws is isolated and reported as an `internal/rule-error` diagnostic.
  */
-import { Parser } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import { SESSION_HANDLING_MODES, type FlowDocument, type SessionHandling } from '@sessionflow/sdk';
-import { allSteps, lineStart, originOf } from './helpers.js';
+import { allSteps, lineStart, originOf, rootNode } from './helpers.js';
 import { ruleByName, rules } from './registry.js';
 import type { AnalysisOptions, Diagnostic, Finding, QuickFix, ReceiverInfo, Rule, RuleContext, Severity } from './types.js';
 
@@ -55,28 +55,69 @@ interface Suppression {
   rules: Set<string>;
 }
 
-/** Collects comment tokens from the YAML concrete syntax tree (offset + source). */
-function commentTokens(text: string): { offset: number; source: string }[] {
+/**
+ * Whether `offset` lies inside a scalar of the node tree (a key or a value: quoted, block or
+ * plain text), i.e. a `#` there is text, not a comment. Descends only into collections whose
+ * range holds the offset.
+ */
+function holds(n: unknown, offset: number): boolean {
+  const r = (n as { range?: unknown } | null | undefined)?.range;
+  return Array.isArray(r) && typeof r[0] === 'number' && typeof r[1] === 'number' && r[0] <= offset && offset < Math.max(r[1], r[0] + 1);
+}
+
+function insideScalar(root: unknown, offset: number): boolean {
+  let node: unknown = root;
+  for (let depth = 0; depth < 10_000 && node; depth++) {
+    if (isScalar(node)) {
+      const r = node.range;
+      return !!r && r[0] <= offset && offset < r[1];
+    }
+    let next: unknown;
+    if (isMap(node)) {
+      for (const p of node.items) {
+        if (!isPair(p)) continue;
+        if (holds(p.key, offset)) next = p.key;
+        else if (holds(p.value, offset)) next = p.value;
+        if (next) break;
+      }
+    } else if (isSeq(node)) {
+      next = node.items.find((item) => holds(item, offset));
+    } else if (isAlias(node)) {
+      return false;
+    }
+    node = next;
+  }
+  return false;
+}
+
+/**
+ * The comments that hold a disable marker: `#` at the start of a line or after white space,
+ * not inside a scalar. Only lines containing the marker are looked at, so a file without
+ * one costs a single text search.
+ */
+function markerComments(doc: FlowDocument, text: string): { offset: number; source: string }[] {
   const out: { offset: number; source: string }[] = [];
-  const seen = new Set<unknown>();
-  const visit = (v: unknown, depth: number): void => {
-    if (depth > 200 || v === null || typeof v !== 'object' || seen.has(v)) return;
-    seen.add(v);
-    if (Array.isArray(v)) {
-      for (const x of v) visit(x, depth + 1);
-      return;
-    }
-    const t = v as { type?: unknown; offset?: unknown; source?: unknown };
-    if (t.type === 'comment' && typeof t.offset === 'number' && typeof t.source === 'string') {
-      out.push({ offset: t.offset, source: t.source });
-      return;
-    }
-    for (const x of Object.values(v)) visit(x, depth + 1);
-  };
+  let root: unknown;
   try {
-    for (const token of new Parser().parse(text)) visit(token, 0);
+    root = rootNode(doc);
   } catch {
-    // The CST parser does not throw on bad input; be safe anyway.
+    root = undefined;
+  }
+  for (let at = text.indexOf(DISABLE_COMMENT); at >= 0; at = text.indexOf(DISABLE_COMMENT, at + DISABLE_COMMENT.length)) {
+    let lineStart = text.lastIndexOf('\n', at) + 1;
+    const cr = text.lastIndexOf('\r', at) + 1;
+    if (cr > lineStart) lineStart = cr;
+    // the comment may start anywhere before the marker on its line: find a `#` that starts one
+    for (let h = text.indexOf('#', lineStart); h >= 0 && h < at; h = text.indexOf('#', h + 1)) {
+      const before = h === lineStart ? ' ' : text[h - 1];
+      if (before !== ' ' && before !== '\t') continue;
+      if (insideScalar(root, h)) continue;
+      let end = text.indexOf('\n', at);
+      if (end < 0) end = text.length;
+      const source = text.slice(h, end).replace(/\r$/, '');
+      out.push({ offset: h, source });
+      break;
+    }
   }
   return out;
 }
@@ -104,9 +145,10 @@ function lineAt(starts: number[], offset: number): number {
  * named) on the next line that is not blank or comment-only, so several such comments can
  * be stacked. Text after ` -- ` is a free-form reason.
  */
-function suppressions(text: string, starts: number[]): Suppression[] {
+function suppressions(doc: FlowDocument, text: string, starts: number[]): Suppression[] {
   const out: Suppression[] = [];
-  for (const c of commentTokens(text)) {
+  if (!text.includes(DISABLE_COMMENT)) return out;
+  for (const c of markerComments(doc, text)) {
     const m = /^#\s*sessionflow-disable-next-line\b(.*)$/.exec(c.source);
     if (!m) continue;
     const list = (m[1] ?? '').split(/\s--\s?/)[0] ?? '';
@@ -182,7 +224,7 @@ export function analyzeWith(doc: FlowDocument, options: AnalysisOptions, ruleLis
   let result = out;
   try {
     const starts = lineStarts(text);
-    const sup = suppressions(text, starts);
+    const sup = suppressions(doc, text, starts);
     if (sup.length > 0) {
       result = out.filter((d) => {
         const line = lineAt(starts, d.range.start);

@@ -343,9 +343,18 @@ export function findPair(map: YAMLMap, key: string): { pair: Pair; index: number
   return pair ? { pair, index } : undefined;
 }
 
+/**
+ * The root YAML node of a parsed flow: `doc.root` (the tree the model was built from, same
+ * nodes and ranges as the yaml Document without building it), else the yaml Document's.
+ */
+export function rootNode(doc: FlowDocument): unknown {
+  if (doc && 'root' in doc && doc.root !== undefined) return doc.root;
+  return doc?.yaml?.contents;
+}
+
 /** The YAML node at a document path (map keys compared as strings, sequence indexes). */
 export function yamlNodeAt(doc: FlowDocument, path: NodePath): YamlNode | undefined {
-  let cur: unknown = doc.yaml?.contents;
+  let cur: unknown = rootNode(doc);
   for (const seg of path) {
     if (isMap(cur)) {
       const found = findPair(cur, String(seg));
@@ -367,7 +376,7 @@ function yamlMapAt(doc: FlowDocument, path: NodePath): YAMLMap | undefined {
 
 /** Indentation step the document uses for block maps (default 2). */
 export function indentUnit(doc: FlowDocument): number {
-  const root = doc.yaml?.contents;
+  const root = rootNode(doc);
   if (!isMap(root) || root.flow) return 2;
   for (const p of root.items) {
     if (!isPair(p) || !isMap(p.value) || p.value.flow) continue;

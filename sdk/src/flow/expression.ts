@@ -104,9 +104,13 @@ function parseExprBody(inner: string): Expr | string {
  * expression is reported in `errors` (offsets into `source`) and kept as literal text.
  */
 export function parseTemplate(source: string): { template: Template; errors: TemplateError[] } {
+  const src = typeof source === 'string' ? source : String(source);
+  // most values hold no expression: one text part (none for ''), without the closures below
+  if (!src.includes('${')) {
+    return { template: { source: src, parts: src === '' ? [] : [{ kind: 'text', text: src, start: 0, end: src.length }] }, errors: [] };
+  }
   const parts: TemplatePart[] = [];
   const errors: TemplateError[] = [];
-  const src = typeof source === 'string' ? source : String(source);
   const pushText = (start: number, end: number): void => {
     if (end <= start) return;
     const last = parts[parts.length - 1];

@@ -33,6 +33,7 @@ import type {
 } from './model.js';
 import { STEP_KINDS } from './model.js';
 import { formatPath, keyRangeOf, keyString, locate, nodeRange, pathAtOffset, valueRangeOf } from './paths.js';
+import type { NodeTree } from './paths.js';
 import { validateFlowSchema } from './schema.js';
 
 export interface ParseFlowOptions {
@@ -45,9 +46,17 @@ export interface ParseFlowOptions {
 export interface FlowDocument {
   uri?: string;
   text: string;
-  /** The parsed yaml Document, for minimal edits (designer, quick fixes). */
-  yaml: Document.Parsed;
-  lineCounter: LineCounter;
+  /**
+   * The parsed yaml Document (with comments and CST details), for minimal edits (designer,
+   * quick fixes).
+   */
+  readonly yaml: Document.Parsed;
+  /** Line table of the yaml parse. */
+  readonly lineCounter: LineCounter;
+  /**
+   * The root node the model was built from (`yaml.contents`).
+   */
+  root: YamlNode | null;
   /** Typed model; partial when the input is bad. */
   flow: Flow;
   /** YAML syntax problems (`flow/yaml-syntax`) and schema problems (`flow/schema`). */
@@ -63,6 +72,8 @@ export interface FlowDocument {
   /** The deepest key or value at an offset (for hover and completion). */
   pathAt(offset: number): { path: NodePath; part: 'key' | 'value' } | undefined;
 }
+
+const STEP_KIND_SET: ReadonlySet<string> = new Set(STEP_KINDS);
 
 /** Nesting depth beyond which steps are not modelled (guards against pathological input). */
 const MAX_STEP_DEPTH = 64;
@@ -225,6 +236,7 @@ class Builder {
 
   constructor(
     private readonly doc: Document.Parsed,
+    private readonly root: unknown,
     private readonly text: string,
   ) {}
 
@@ -372,20 +384,30 @@ class Builder {
     return { value: this.toJS(e.value), range: this.valueRange(e), keyRange: e.keyRange, path: [...path, e.key] };
   }
 
-  /** Reports invalid `${...}` in the strings of a structured value (a map or list body). */
+  /**
+   * Reports invalid `${...}` in the strings of a structured value (a map or list body).
+   * `path` is a scratch array (pushed and popped while walking), copied only for a problem.
+   */
   private checkNestedExpressions(node: unknown, path: NodePath, depth: number): void {
     if (depth > 32) return;
     if (isScalar(node)) {
-      if (typeof node.value !== 'string') return;
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
       const { errors } = parseTemplate(node.value);
-      if (errors.length > 0) this.reportTemplateErrors(node, this.rangeOf(node), path, errors, 'expression');
+      if (errors.length > 0) this.reportTemplateErrors(node, this.rangeOf(node), [...path], errors, 'expression');
     } else if (isMap(node)) {
       for (const item of node.items) {
         const key = isPair(item) ? keyString(item.key) : undefined;
-        if (key !== undefined) this.checkNestedExpressions(item.value, [...path, key], depth + 1);
+        if (key === undefined) continue;
+        path.push(key);
+        this.checkNestedExpressions(item.value, path, depth + 1);
+        path.pop();
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => this.checkNestedExpressions(item, [...path, i], depth + 1));
+      for (let i = 0; i < node.items.length; i++) {
+        path.push(i);
+        this.checkNestedExpressions(node.items[i], path, depth + 1);
+        path.pop();
+      }
     }
   }
 
@@ -394,7 +416,7 @@ class Builder {
   }
 
   build(): Flow {
-    const root = this.doc.contents;
+    const root = this.root;
     const f = this.entries(root);
     const rootRange = this.rangeOf(root, { start: 0, end: this.text.length });
     const flow: Flow = {
@@ -557,7 +579,7 @@ class Builder {
     // the kind is the first kind key in document order
     let kindEntry: Entry | undefined;
     for (const e of m.values()) {
-      if ((STEP_KINDS as readonly string[]).includes(e.key)) {
+      if (STEP_KIND_SET.has(e.key)) {
         kindEntry = e;
         break;
       }
@@ -682,10 +704,10 @@ function yamlProblems(doc: Document.Parsed, textLength: number): ParseProblem[] 
 
 function safeParseDocument(text: string, lineCounter: LineCounter): Document.Parsed {
   try {
-    return parseDocument(text, { keepSourceTokens: true, lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+    return parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   } catch (e) {
     // The yaml library reports problems as errors on the document; this is a last resort.
-    const doc = parseDocument('', { keepSourceTokens: true, prettyErrors: false });
+    const doc = parseDocument('', { prettyErrors: false });
     (doc.errors as unknown[]).push({
       name: 'YAMLParseError',
       code: 'IMPOSSIBLE',
@@ -696,7 +718,7 @@ function safeParseDocument(text: string, lineCounter: LineCounter): Document.Par
   }
 }
 
-function isLegacyFlow(doc: Document.Parsed): boolean {
+function isLegacyFlow(doc: NodeTree): boolean {
   try {
     if (!isMap(doc.contents)) return true;
     const loc = locate(doc, ['formatVersion']);
@@ -710,12 +732,15 @@ function isLegacyFlow(doc: Document.Parsed): boolean {
 /** Parses a flow file (YAML or JSON). Never throws. */
 export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDocument {
   const src = typeof text === 'string' ? text : text === undefined || text === null ? '' : String(text);
+  // Every node and range comes from the yaml library's parse (its CST offsets).
   const lineCounter = new LineCounter();
   const doc = safeParseDocument(src, lineCounter);
+  const tree: NodeTree = doc;
+  const root = (tree.contents ?? null) as YamlNode | null;
   const problems: ParseProblem[] = yamlProblems(doc, src.length);
   let flow: Flow;
   try {
-    const builder = new Builder(doc, src);
+    const builder = new Builder(doc, root, src);
     flow = builder.build();
     problems.push(...builder.problems);
   } catch (e) {
@@ -739,18 +764,17 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
   }
   problems.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
   const starts = lineStarts(src);
-  const result: FlowDocument = {
+  const result = {
     text: src,
-    yaml: doc,
-    lineCounter,
+    root,
     flow,
     problems,
-    isLegacy: isLegacyFlow(doc),
+    isLegacy: isLegacyFlow(tree),
     positionAt: makePositionAt(src, starts),
     offsetAt: makeOffsetAt(src, starts),
     rangeAt(path: NodePath, part: 'key' | 'value' = 'value'): Range | undefined {
       try {
-        const loc = locate(doc, path);
+        const loc = locate(tree, path);
         if (!loc) return undefined;
         return part === 'key' ? keyRangeOf(loc) : valueRangeOf(loc);
       } catch {
@@ -759,12 +783,14 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
     },
     pathAt(offset: number) {
       try {
-        return pathAtOffset(doc, offset);
+        return pathAtOffset(tree, offset);
       } catch {
         return undefined;
       }
     },
-  };
+    yaml: doc,
+    lineCounter,
+  } as FlowDocument;
   if (options.uri !== undefined) result.uri = options.uri;
   return result;
 }

@@ -4,7 +4,7 @@
  * (CST offsets); nothing here searches the text.
  */
 import { isMap, isPair, isScalar, isSeq } from 'yaml';
-import type { Document, Node as YamlNode, Pair } from 'yaml';
+import type { Node as YamlNode, Pair } from 'yaml';
 import type { NodePath, Range } from './model.js';
 
 const IDENT_RE = /^[A-Za-z_$][\w$-]*$/;
@@ -56,6 +56,11 @@ export function keyString(key: unknown): string | undefined {
   return undefined;
 }
 
+/** What path navigation needs of a document: its root node (a yaml `Document` qualifies). */
+export interface NodeTree {
+  contents: unknown;
+}
+
 export interface Located {
   /** The node at the path (undefined for a pair whose value is empty). */
   node: YamlNode | null | undefined;
@@ -76,7 +81,7 @@ export function findPair(map: YamlNode, key: string | number): Pair<unknown, unk
 }
 
 /** Navigates a document by path (map keys, sequence indexes). Aliases are not followed. */
-export function locate(doc: Document, path: NodePath): Located | undefined {
+export function locate(doc: NodeTree, path: NodePath): Located | undefined {
   let current: Located = { node: doc.contents as YamlNode | null };
   for (const seg of path) {
     const node = current.node;
@@ -117,7 +122,7 @@ function contains(r: Range | undefined, offset: number): boolean {
 }
 
 /** The deepest node at `offset`: a key or a value, with its path. */
-export function pathAtOffset(doc: Document, offset: number): { path: NodePath; part: 'key' | 'value' } | undefined {
+export function pathAtOffset(doc: NodeTree, offset: number): { path: NodePath; part: 'key' | 'value' } | undefined {
   const root = doc.contents as YamlNode | null;
   if (!root || !contains(nodeRange(root), offset)) return undefined;
   const path: NodePath = [];

@@ -13,7 +13,7 @@ import type { Document, Node as YamlNode } from 'yaml';
 import type { NodePath, ParseProblem, Range } from './model.js';
 import { STEP_KINDS } from './model.js';
 import { formatPath, keyRangeOf, locate, nodeRange, valueRangeOf } from './paths.js';
-import type { Located } from './paths.js';
+import type { Located, NodeTree } from './paths.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -219,7 +219,7 @@ function valueAt(data: unknown, path: NodePath): unknown {
 }
 
 /** Locates the deepest existing node along `path` (paths through aliases stop at the alias). */
-function locateDeepest(doc: Document, path: NodePath): { located: Located; exact: boolean } {
+function locateDeepest(doc: NodeTree, path: NodePath): { located: Located; exact: boolean } {
   for (let n = path.length; n >= 0; n--) {
     const located = locate(doc, path.slice(0, n));
     if (located) return { located, exact: n === path.length };
@@ -227,18 +227,18 @@ function locateDeepest(doc: Document, path: NodePath): { located: Located; exact
   return { located: { node: doc.contents as YamlNode | null }, exact: false };
 }
 
-function docRange(doc: Document): Range {
+function docRange(doc: NodeTree): Range {
   return nodeRange(doc.contents) ?? { start: 0, end: 0 };
 }
 
 /** Range of the value at `path`. */
-function valueRangeAt(doc: Document, path: NodePath): Range {
+function valueRangeAt(doc: NodeTree, path: NodePath): Range {
   const { located } = locateDeepest(doc, path);
   return valueRangeOf(located) ?? docRange(doc);
 }
 
 /** Range of the key at `path` (its value when it has no key). */
-function keyRangeAt(doc: Document, path: NodePath): Range {
+function keyRangeAt(doc: NodeTree, path: NodePath): Range {
   const { located, exact } = locateDeepest(doc, path);
   return (exact ? keyRangeOf(located) : valueRangeOf(located)) ?? docRange(doc);
 }
@@ -247,7 +247,7 @@ function keyRangeAt(doc: Document, path: NodePath): Range {
  * Range for a problem about a whole object (missing field, wrong combination): the key the
  * object is the value of; for a list item or the root, its first key; else the object.
  */
-function objectRangeAt(doc: Document, path: NodePath): Range {
+function objectRangeAt(doc: NodeTree, path: NodePath): Range {
   const { located, exact } = locateDeepest(doc, path);
   if (exact && located.pair) return nodeRange(located.pair.key) ?? valueRangeOf(located) ?? docRange(doc);
   const node = located.node;
@@ -288,14 +288,15 @@ function isBeneath(inner: ErrorObject, outer: ErrorObject): boolean {
 /**
  * Validates a parsed flow document against the flow schema. Returns one `flow/schema` problem
  * per mistake, with the range of the offending YAML node (the key, for unknown fields).
- * `data` may pass the document's JS value when the caller already has it.
+ * `data` may pass the document's JS value when the caller already has it. `doc` is a yaml
+ * Document, or any tree of yaml nodes without aliases (`{ contents: root }`).
  */
-export function validateFlowSchema(doc: Document, options: { data?: unknown } = {}): ParseProblem[] {
+export function validateFlowSchema(doc: Document | NodeTree, options: { data?: unknown } = {}): ParseProblem[] {
   let data: unknown;
   if ('data' in options) data = options.data;
   else {
     try {
-      data = doc.toJS({ maxAliasCount: 100 });
+      data = 'toJS' in doc && typeof doc.toJS === 'function' ? (doc as Document).toJS({ maxAliasCount: 100 }) : (doc.contents as { toJSON?: () => unknown } | null)?.toJSON?.() ?? null;
     } catch (e) {
       return [
         {
@@ -313,7 +314,7 @@ export function validateFlowSchema(doc: Document, options: { data?: unknown } = 
   return errorsToProblems(doc, data, errors);
 }
 
-function errorsToProblems(doc: Document, data: unknown, errors: ErrorObject[]): ParseProblem[] {
+function errorsToProblems(doc: NodeTree, data: unknown, errors: ErrorObject[]): ParseProblem[] {
   // 1. composite keywords with a custom message replace everything beneath them
   const custom = errors.filter(
     (err) => (err.keyword === 'anyOf' || err.keyword === 'oneOf' || err.keyword === 'not') && annotation(err, 'x-sessionflow-message') !== undefined,
@@ -365,7 +366,7 @@ function errorsToProblems(doc: Document, data: unknown, errors: ErrorObject[]): 
   return problems;
 }
 
-function toProblem(doc: Document, data: unknown, c: Candidate): ParseProblem | undefined {
+function toProblem(doc: NodeTree, data: unknown, c: Candidate): ParseProblem | undefined {
   const { err, path } = c;
   const field = formatPath(path);
   const value = valueAt(data, path);

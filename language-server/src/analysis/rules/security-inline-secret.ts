@@ -1,6 +1,6 @@
 import { isMap, isPair, isScalar, isSeq } from 'yaml';
 import { parseTemplate, type NodePath } from '@sessionflow/sdk';
-import { Inline, insertEntries, removeEntry, yamlNodeAt } from '../helpers.js';
+import { Inline, insertEntries, removeEntry, rootNode, yamlNodeAt } from '../helpers.js';
 import type { Finding, QuickFix, Rule, TextEdit } from '../types.js';
 
 const SECRET_KEYS = new Set([
@@ -31,7 +31,7 @@ export const rule: Rule = {
   },
   check(ctx) {
     const out: Finding[] = [];
-    const root = ctx.doc.yaml?.contents;
+    const root = rootNode(ctx.doc);
     const visit = (node: unknown, path: NodePath, depth: number): void => {
       if (depth > 64) return;
       if (isMap(node)) {
@@ -40,9 +40,11 @@ export const rule: Rule = {
           const key = String(p.key.value);
           const value = p.value;
           if (isScalar(value)) {
+            // the cheap key test first: most values are not under a secret key
+            if (key === 'credential' || !isSecretKey(key)) continue;
             const v = value.value;
             const literal = (typeof v === 'string' && v.trim() !== '' && parseTemplate(v).template.parts.every((x) => x.kind === 'text')) || typeof v === 'number';
-            if (literal && isSecretKey(key) && key !== 'credential') {
+            if (literal) {
               const r = value.range;
               if (!r) continue;
               const at = [...path, key];
