@@ -133,7 +133,7 @@ describe('runner formatting helpers', () => {
   });
 
   it('summarises receivers in name order with reuse = calls without credentials', () => {
-    const stats = { calls: 5, credentialsSent: 2, sessionsOpened: 2, csrfFetches: 1, logoffs: 1, reauthentications: 0 };
+    const stats = { calls: 5, credentialsSent: 2, sessionsOpened: 2, csrfFetches: 1, logoffs: 1, reauthentications: 0, requests: 7 };
     assert.deepEqual(formatSummary({ zeta: stats, alpha: { ...stats, calls: 1, credentialsSent: 1, logoffs: 0 } }), [
       'Session summary per receiver:',
       '  alpha: 1 call(s), 1 authentication(s), 2 session(s) opened, 1 CSRF fetch(es), 0 call(s) reused a session',

@@ -75,7 +75,7 @@ interface JsonReport {
   succeeded: number;
   failed: number;
   durationMs: number;
-  receivers: Record<string, { calls: number; credentialsSent: number; sessionsOpened: number; csrfFetches: number; logoffs: number; reusePercent: number | null }>;
+  receivers: Record<string, { calls: number; requests: number; credentialsSent: number; sessionsOpened: number; csrfFetches: number; logoffs: number; reusePercent: number | null }>;
   failures: { exchange: string; code: string; stepId?: string; receiver?: string; message: string }[];
   mpl?: { stepId: string; kind: string; receiver?: string; status: string; http?: { credentialsSent: boolean; sessionCookieSentHash?: string } }[];
 }
@@ -111,6 +111,7 @@ test('csrf-splitter: one login and one CSRF fetch for an order of 5 parallel ite
   assert.deepEqual([report.exchanges, report.succeeded, report.failed], [1, 1, 0]);
   const s = report.receivers.receiver!;
   assert.equal(s.calls, 6);
+  assert.equal(s.requests, 6);
   assert.equal(s.credentialsSent, 1);
   assert.equal(s.sessionsOpened, 1);
   assert.equal(s.csrfFetches, 1);
@@ -141,7 +142,9 @@ test('csrf-splitter text output at debug: MPL per step with cookie hashes, recei
   const hashes = new Set(itemLines.map((l) => /session cookie #([0-9a-f]{12}) sent/.exec(l)?.[1]));
   assert.equal(hashes.size, 1);
   assert.match([...hashes][0] ?? "", /^[0-9a-f]{12}$/);
-  assert.match(r.stdout, /\nRECEIVER\s+CALLS\s+AUTHENTICATIONS\s+SESSIONS OPENED\s+CSRF FETCHES\s+LOGOFFS\s+RE-AUTH\s+REUSE\nreceiver\s+4\s+1\s+1\s+1\s+0\s+0\s+75%/);
+  // REQUESTS: what went on the wire (the token GET and the three posts), as the backend counts.
+  assert.match(r.stdout, /\nRECEIVER\s+CALLS\s+AUTHENTICATIONS\s+SESSIONS OPENED\s+CSRF FETCHES\s+LOGOFFS\s+RE-AUTH\s+REUSE\s+REQUESTS\nreceiver\s+4\s+1\s+1\s+1\s+0\s+0\s+75%\s+4\n/);
+  assert.equal(b.stats().requests, 4);
   for (const text of [r.stdout, r.stderr]) {
     assert.ok(!text.includes('alice-pw'), 'password never printed');
     assert.ok(!/Basic [A-Za-z0-9+/=]{8,}/.test(text), 'no Authorization value');

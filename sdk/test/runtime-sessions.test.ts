@@ -36,7 +36,7 @@ test('none: every call authenticates and opens its own session', async () => {
     assert.equal(s.authentications, 6);
     assert.equal(s.sessionsCreated, 6);
     assert.ok(b.requests().every((q) => q.authorization && !q.cookie), 'no cookie is ever sent back');
-    assert.deepEqual(report.receivers.backend, { calls: 6, credentialsSent: 6, sessionsOpened: 6, csrfFetches: 0, logoffs: 0, reauthentications: 0 });
+    assert.deepEqual(report.receivers.backend, { calls: 6, requests: 6, credentialsSent: 6, sessionsOpened: 6, csrfFetches: 0, logoffs: 0, reauthentications: 0 });
     assert.equal(report.sessionHandling, 'none');
   });
 });

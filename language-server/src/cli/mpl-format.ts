@@ -45,9 +45,9 @@ function plural(n: number, word: string, many = `${word}s`): string {
 }
 
 /** The session details of an entry (log level `debug`), as short phrases. */
-export function sessionNotes(entry: MplEntry, explicitCsrfFetch = false): string[] {
+export function sessionNotes(entry: MplEntry): string[] {
   const h = entry.http;
-  if (!h) return explicitCsrfFetch && entry.status === 'ok' ? ['CSRF token fetched by the step'] : [];
+  if (!h) return [];
   const notes: string[] = [];
   if (entry.kind === 'csrf-fetch') notes.push('automatic CSRF token fetch');
   if (h.sessionCookieSentHash) notes.push(`session cookie #${h.sessionCookieSentHash} sent`);
@@ -55,16 +55,13 @@ export function sessionNotes(entry: MplEntry, explicitCsrfFetch = false): string
   if (h.credentialsSent) notes.push('credentials sent');
   if (h.sessionOpened) notes.push('new session opened');
   else if (h.sessionCookieSet) notes.push('cookie set');
-  if (h.csrfFetched && entry.kind !== 'csrf-fetch') notes.push('CSRF token fetched');
-  if (explicitCsrfFetch && entry.status === 'ok') notes.push('CSRF token fetched by the step');
+  if (h.csrfFetched && entry.kind !== 'csrf-fetch') notes.push(h.csrfFetchedByStep ? 'CSRF token fetched by the step' : 'CSRF token fetched');
   if (h.reauthenticated) notes.push('session had expired: re-authenticated');
   return notes;
 }
 
 export interface MplFormatOptions {
   level: LogLevel;
-  /** Step ids whose request sends `X-CSRF-Token: Fetch` itself (shown as a CSRF fetch). */
-  explicitCsrfSteps?: ReadonlySet<string>;
 }
 
 /** The MPL of one exchange as a table: one row per entry, nested steps indented. */
@@ -78,7 +75,7 @@ export function formatMpl(result: ExchangeResult, options: MplFormatOptions): st
   for (const e of result.mpl) {
     const label = `${'  '.repeat(e.depth)}${e.kind === 'csrf-fetch' ? '· ' : ''}${e.stepId}`;
     const notes: string[] = [];
-    if (debug) notes.push(...sessionNotes(e, options.explicitCsrfSteps?.has(e.stepId) === true && (e.kind === 'call' || e.kind === 'send')));
+    if (debug) notes.push(...sessionNotes(e));
     if (e.message && e.status !== 'failed') notes.push(e.message);
     if (e.status === 'failed' && e.message) failures.push(`${e.stepId}${e.branch ? ` [${e.branch}]` : ''}: ${e.message}`);
     rows.push([
@@ -100,7 +97,7 @@ export function formatMpl(result: ExchangeResult, options: MplFormatOptions): st
   return text;
 }
 
-/** The per-receiver table: calls, authentications, sessions, CSRF fetches, logoffs, reuse. */
+/** The per-receiver table: calls, authentications, sessions, CSRF fetches, logoffs, reuse, requests sent (to compare with the backend). */
 export function formatReceiverTable(receivers: Record<string, ReceiverStats>): string {
   const names = Object.keys(receivers).sort();
   if (names.length === 0) return '(no receiver was called)';
@@ -116,9 +113,10 @@ export function formatReceiverTable(receivers: Record<string, ReceiverStats>): s
       String(s.logoffs),
       String(s.reauthentications),
       reuse === null ? '-' : `${reuse}%`,
+      String(s.requests ?? 0),
     ];
   });
-  return formatTable(rows, ['RECEIVER', 'CALLS', 'AUTHENTICATIONS', 'SESSIONS OPENED', 'CSRF FETCHES', 'LOGOFFS', 'RE-AUTH', 'REUSE']);
+  return formatTable(rows, ['RECEIVER', 'CALLS', 'AUTHENTICATIONS', 'SESSIONS OPENED', 'CSRF FETCHES', 'LOGOFFS', 'RE-AUTH', 'REUSE', 'REQUESTS']);
 }
 
 interface StepAggregate {

@@ -13,7 +13,7 @@ import type { ExchangeInput, ExchangeResult, FlowRunner, SessionHandling } from 
 import { startTestBackend, type BackendStats } from '@sessionflow/sdk/testing';
 import type { CliIO } from '../cli/io.js';
 import { CliError } from '../cli/args.js';
-import { createRunner, explicitCsrfFetchSteps, loadFlow } from '../cli/commands/run.js';
+import { createRunner, loadFlow } from '../cli/commands/run.js';
 
 export const DEMO_MODES: readonly SessionHandling[] = ['none', 'onExchange', 'onIntegrationFlow'];
 
@@ -70,7 +70,6 @@ export interface DemoResult {
   modes: ModeOutcome[];
   /** One onExchange exchange at log level debug, for the MPL printout. */
   debugExchange: ExchangeResult;
-  explicitCsrfSteps: Set<string>;
   ok: boolean;
 }
 
@@ -138,10 +137,10 @@ export async function runDemo(io: CliIO, options: DemoOptions = {}): Promise<Dem
     mode: SessionHandling,
     work: (runner: FlowRunner) => Promise<{ results: ExchangeResult[] }>,
     logLevel: 'info' | 'debug' = 'info',
-  ): Promise<{ stats: BackendStats; results: ExchangeResult[]; durationMs: number; explicit: Set<string> }> => {
+  ): Promise<{ stats: BackendStats; results: ExchangeResult[]; durationMs: number }> => {
     const backend = await startTestBackend({ loginCost, csrfPaths: ['/api/orders/'] });
     try {
-      const { runner, explicit } = await prepare(backend.url, mode, logLevel);
+      const runner = await prepare(backend.url, mode, logLevel);
       const t0 = performance.now();
       let results: ExchangeResult[];
       try {
@@ -150,13 +149,13 @@ export async function runDemo(io: CliIO, options: DemoOptions = {}): Promise<Dem
         await runner.close();
       }
       const durationMs = performance.now() - t0;
-      return { stats: backend.stats(), results, durationMs, explicit };
+      return { stats: backend.stats(), results, durationMs };
     } finally {
       await backend.close();
     }
   };
 
-  async function prepare(url: string, mode: SessionHandling, logLevel: 'info' | 'debug'): Promise<{ runner: FlowRunner; explicit: Set<string> }> {
+  async function prepare(url: string, mode: SessionHandling, logLevel: 'info' | 'debug'): Promise<FlowRunner> {
     const loaded = await loadFlow(flowFile, io, new Map([
       ['erp', `${url}/api/orders/items`],
       ['customers', `${url}/api/customers`],
@@ -164,7 +163,7 @@ export async function runDemo(io: CliIO, options: DemoOptions = {}): Promise<Dem
     if (loaded.errors > 0) throw new CliError(`the demo flow has errors:\n${loaded.diagnostics.join('\n')}`, 1);
     const created = await createRunner(loaded, io, { credentials, sessionHandling: mode, logLevel });
     if ('refused' in created) throw new CliError(`the demo flow was refused: ${created.refused.join('; ')}`, 1);
-    return { runner: created.runner, explicit: new Set(explicitCsrfFetchSteps(loaded.doc).keys()) };
+    return created.runner;
   }
 
   const modes: ModeOutcome[] = [];
@@ -184,7 +183,7 @@ export async function runDemo(io: CliIO, options: DemoOptions = {}): Promise<Dem
   }
 
   let debugExchange: ExchangeResult | undefined;
-  const debug = await runMode(
+  await runMode(
     'onExchange',
     async (runner) => {
       debugExchange = await runner.runExchange(orderInput(sample, 0));
@@ -201,7 +200,6 @@ export async function runDemo(io: CliIO, options: DemoOptions = {}): Promise<Dem
     loginCost,
     modes,
     debugExchange: debugExchange!,
-    explicitCsrfSteps: debug.explicit,
     ok: modes.every((m) => m.deviations.length === 0),
   };
 }

@@ -94,7 +94,7 @@ export function formatDemo(r: DemoResult, cwd: string): string {
   out.push('');
   out.push(`One exchange at log level debug, onExchange (exchange ${r.debugExchange.id}, ${r.debugExchange.status}):`);
   out.push('');
-  out.push(formatMpl(r.debugExchange, { level: 'debug', explicitCsrfSteps: r.explicitCsrfSteps }));
+  out.push(formatMpl(r.debugExchange, { level: 'debug' }));
   out.push('');
   out.push('Cookie values never appear: "#..." is the first 12 hex characters of their SHA-256 hash.');
   out.push('');

@@ -47,6 +47,12 @@ export interface SessionClientOptions {
   ca?: string | Buffer | (string | Buffer)[];
   dispatcher?: Dispatcher;
   onEvent?: (e: HttpEvent) => void;
+  /**
+   * Put the short hash of the session cookie sent on `CallTrace.sessionCookieSentHash`
+   * (default true). Computing it costs a SHA-256 per request; the runner needs it only at
+   * log level `debug`. Events carry the hash whenever someone listens, whatever this says.
+   */
+  traceCookieHashes?: boolean;
 }
 
 /** Diagnostics channel on which every HttpEvent is published. */
@@ -54,6 +60,13 @@ export const HTTP_DIAGNOSTICS_CHANNEL = 'sessionflow:http';
 const channel = diagnosticsChannel.channel(HTTP_DIAGNOSTICS_CHANNEL);
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Request URLs parsed recently (valid http(s) URLs only): a runner sends many requests to few
+ * URLs. The URL objects are shared and never changed after parsing.
+ */
+const parsedUrls = new Map<string, URL>();
+const MAX_PARSED_URLS = 256;
 const MODIFYING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'MERGE']);
 const TOKEN_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -63,6 +76,17 @@ export function isModifyingMethod(method: string): boolean {
 
 export function createSessionClient(options: SessionClientOptions): SessionHttpClient {
   return new SessionClient(options);
+}
+
+/** Traces of calls that failed with an error (what went on the wire before the failure). */
+const errorTraces = new WeakMap<object, CallTrace>();
+
+/**
+ * The trace of a call that threw (transport failure, timeout, abort): how many requests it
+ * sent before failing. Undefined for errors that did not come from a session client's call.
+ */
+export function traceOfError(error: unknown): CallTrace | undefined {
+  return typeof error === 'object' && error !== null ? errorTraces.get(error) : undefined;
 }
 
 // One undici Agent per TLS identity (client certificate and/or trusted CAs), keyed by
@@ -93,20 +117,90 @@ export async function closeCertificateAgents(): Promise<void> {
   await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
 }
 
-interface AttemptResult {
-  status: number;
-  headers: Record<string, string>;
-  body: Uint8Array;
-  /** Hash of the Cookie header this attempt sent, if it sent one. */
-  cookieSentHash?: string;
-  /** This attempt carried the auth provider's credentials (e.g. a bearer token). */
-  credentialsSent?: boolean;
+/**
+ * The per-attempt abort source handed to undici: the EventEmitter-style signal undici accepts
+ * (`once`/`removeListener`), far cheaper than an AbortController. Aborted by the attempt's
+ * timer or by the caller's signal; the reason is the same AbortError an AbortController gives.
+ */
+class AttemptAbort {
+  aborted = false;
+  reason: unknown = undefined;
+  /** The attempt's own deadline passed (as opposed to the caller aborting). */
+  timedOut = false;
+  #listener: (() => void) | undefined = undefined;
+
+  once(_event: 'abort', listener: () => void): this {
+    this.#listener = listener;
+    return this;
+  }
+
+  on(event: 'abort', listener: () => void): this {
+    return this.once(event, listener);
+  }
+
+  removeListener(_event: 'abort', listener: () => void): this {
+    if (this.#listener === listener) this.#listener = undefined;
+    return this;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = new DOMException('This operation was aborted', 'AbortError');
+    const l = this.#listener;
+    this.#listener = undefined;
+    l?.();
+  }
+}
+
+function onAttemptTimeout(abort: AttemptAbort): void {
+  abort.timedOut = true;
+  abort.abort();
+}
+
+/**
+ * One 'abort' listener per caller signal, fanning out to the attempts in flight on it: adding
+ * and removing an EventTarget listener per request is costly, and callers (the runner) tend to
+ * pass one long-lived signal to every request.
+ */
+const abortFanOut = new WeakMap<AbortSignal, Set<AttemptAbort>>();
+
+function watchCallerSignal(signal: AbortSignal, abort: AttemptAbort): void {
+  let attempts = abortFanOut.get(signal);
+  if (!attempts) {
+    const set = new Set<AttemptAbort>();
+    attempts = set;
+    abortFanOut.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        const all = [...set];
+        set.clear();
+        for (const a of all) a.abort();
+      },
+      { once: true },
+    );
+  }
+  attempts.add(abort);
+}
+
+function unwatchCallerSignal(signal: AbortSignal, abort: AttemptAbort): void {
+  abortFanOut.get(signal)?.delete(abort);
 }
 
 interface Gate {
   credentials: boolean;
   release?: () => void;
 }
+
+/** What an attempt does about the CSRF token: nothing, carry the session's token, or carry a re-fetched one. */
+type CsrfMode = 0 | 1 | 2;
+const NO_CSRF = 0;
+const CSRF_TOKEN = 1;
+const CSRF_REFETCH = 2;
+
+const GATE_CREDENTIALS: Gate = Object.freeze({ credentials: true });
+const GATE_NONE: Gate = Object.freeze({ credentials: false });
 
 interface CallState {
   trace: CallTrace;
@@ -115,6 +209,8 @@ interface CallState {
   retriedBearer: boolean;
   timeoutMs: number;
   signal: AbortSignal | undefined;
+  /** The CSRF token the last attempt carried (automatic CSRF handling). */
+  sentToken?: string;
 }
 
 function newTrace(): CallTrace {
@@ -136,24 +232,32 @@ function csrfRequired(headers: Record<string, string>): boolean {
 class SessionClient implements SessionHttpClient {
   readonly #o: SessionClientOptions;
   readonly #dispatcher: Dispatcher | undefined;
+  readonly #traceHashes: boolean;
 
   constructor(options: SessionClientOptions) {
     this.#o = options;
+    this.#traceHashes = options.traceCookieHashes !== false;
     if (options.dispatcher) this.#dispatcher = options.dispatcher;
     else if (options.auth.type === 'client-certificate') this.#dispatcher = tlsAgent(options.auth.cert, options.auth.key, options.ca);
     else if (options.ca !== undefined) this.#dispatcher = tlsAgent(undefined, undefined, options.ca);
   }
 
-  async request(req: HttpRequest): Promise<HttpResponse> {
+  request(req: HttpRequest): Promise<HttpResponse> {
     const receiver = this.#o.receiver;
-    const url = this.#parseUrl(req.url);
-    const method = (req.method ?? '').toUpperCase();
-    if (!TOKEN_CHARS.test(method)) {
-      throw new HttpClientError('SF_HTTP_INVALID_URL', receiver, url, `invalid HTTP method "${redactRawUrl(req.method ?? '')}" for {url}`);
-    }
+    let url: URL;
+    let method: string;
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
-
+    try {
+      url = this.#parseUrl(req.url);
+      method = (req.method ?? '').toUpperCase();
+      if (!TOKEN_CHARS.test(method)) {
+        throw new HttpClientError('SF_HTTP_INVALID_URL', receiver, url, `invalid HTTP method "${redactRawUrl(req.method ?? '')}" for {url}`);
+      }
+      const given = req.headers;
+      if (given !== undefined) for (const k of Object.keys(given)) headers[k.toLowerCase()] = given[k]!;
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const state: CallState = {
       trace: newTrace(),
       retried401: false,
@@ -162,31 +266,26 @@ class SessionClient implements SessionHttpClient {
       signal: req.signal,
     };
     const needCsrf = this.#o.csrf === true && MODIFYING_METHODS.has(method) && headers['x-csrf-token'] === undefined;
-    let sentToken: string | undefined;
-    const prepare = needCsrf
-      ? async (): Promise<Record<string, string>> => {
-          sentToken = await this.#ensureCsrf(url, state);
-          return sentToken !== undefined ? { 'x-csrf-token': sentToken } : {};
-        }
-      : undefined;
+    if (needCsrf) return this.#requestWithCsrf(req, url, method, headers, state);
+    return this.#exchange(url, method, headers, req.body, state, NO_CSRF, req.url);
+  }
 
-    let res = await this.#exchange(url, method, headers, req.body, state, prepare, true);
-    if (needCsrf && res.status === 403 && csrfRequired(res.headers)) {
-      // The server rejected the token: drop it (unless someone already replaced it), re-fetch once, retry once.
-      if (this.#o.jar) {
-        const st = originState(this.#o.jar, url);
-        if (st.csrfToken === sentToken) delete st.csrfToken;
-      }
-      state.trace.csrfRefetched = true;
-      res = await this.#exchange(url, method, headers, req.body, state, async (): Promise<Record<string, string>> => {
-        sentToken = await this.#ensureCsrf(url, state, true);
-        return sentToken !== undefined ? { 'x-csrf-token': sentToken } : {};
-      }, true);
+  /** A modifying call with automatic CSRF handling: the session's token, one re-fetch and retry after 403 Required. */
+  async #requestWithCsrf(req: HttpRequest, url: URL, method: string, headers: Record<string, string>, state: CallState): Promise<HttpResponse> {
+    const res = await this.#exchange(url, method, headers, req.body, state, CSRF_TOKEN, req.url);
+    if (res.status !== 403 || !csrfRequired(res.headers)) return res;
+    // The server rejected the token: drop it (unless someone already replaced it), re-fetch once, retry once.
+    if (this.#o.jar) {
+      const st = originState(this.#o.jar, url);
+      if (st.csrfToken === state.sentToken) delete st.csrfToken;
     }
-    return { status: res.status, headers: res.headers, body: res.body, url: req.url, trace: state.trace };
+    state.trace.csrfRefetched = true;
+    return this.#exchange(url, method, headers, req.body, state, CSRF_REFETCH, req.url);
   }
 
   #parseUrl(raw: string): URL {
+    const known = parsedUrls.get(raw);
+    if (known !== undefined) return known;
     const receiver = this.#o.receiver;
     let url: URL;
     try {
@@ -200,13 +299,17 @@ class SessionClient implements SessionHttpClient {
     if (url.username !== '' || url.password !== '') {
       throw new HttpClientError('SF_HTTP_INVALID_URL', receiver, url, 'invalid URL {url}: user info in the URL is not allowed, configure the credentials in the receiver instead');
     }
-    url.hash = '';
+    if (url.hash !== '') url.hash = '';
+    if (parsedUrls.size >= MAX_PARSED_URLS) parsedUrls.clear();
+    parsedUrls.set(raw, url);
     return url;
   }
 
   /**
    * One logical request: pass the auth gate, send, and after a 401 on a session cookie
    * clear the origin (unless another call already re-authenticated) and retry once.
+   * `main` is the caller's URL for the call's own request; undefined for a token fetch.
+   * Errors carry the call's trace (`traceOfError`).
    */
   async #exchange(
     url: URL,
@@ -214,55 +317,197 @@ class SessionClient implements SessionHttpClient {
     headers: Record<string, string>,
     body: string | Uint8Array | undefined,
     state: CallState,
-    prepare: (() => Promise<Record<string, string>>) | undefined,
-    main: boolean,
-  ): Promise<AttemptResult> {
+    csrf: CsrfMode,
+    main: string | undefined,
+  ): Promise<HttpResponse> {
     const jar = this.#o.jar;
-    while (true) {
-      const extra = prepare ? await prepare() : {};
-      const gate = await this.#acquire(url);
-      let res: AttemptResult;
-      try {
-        res = await this.#attempt(url, method, { ...headers, ...extra }, body, gate.credentials, state, main);
-      } finally {
-        gate.release?.();
+    const { trace } = state;
+    try {
+      while (true) {
+        // The CSRF token goes on every attempt (taken again after a re-authentication).
+        let extra: Record<string, string> | undefined;
+        if (csrf !== NO_CSRF) {
+          state.sentToken = await this.#ensureCsrf(url, state, csrf === CSRF_REFETCH);
+          extra = state.sentToken !== undefined ? { 'x-csrf-token': state.sentToken } : {};
+        }
+        const pending = this.#acquire(url);
+        const gate = pending instanceof Promise ? await pending : pending;
+        let res: HttpResponse;
+        // The Cookie header this attempt sent ('' for none): kept in memory only, never shown.
+        let cookie: string;
+        let providerCredentials = false;
+        try {
+          // -- one attempt: headers, cookies, credentials --
+          const sendHeaders = extra === undefined ? { ...headers } : { ...headers, ...extra };
+          cookie = jar ? jarCookieHeader(jar, url) : '';
+          if (cookie !== '') sendHeaders.cookie = sendHeaders.cookie ? `${cookie}; ${sendHeaders.cookie}` : cookie;
+          let credentialsSent = false;
+          if (gate.credentials && sendHeaders.authorization === undefined) {
+            const pendingValue = this.#credentialHeader(url);
+            const value = pendingValue instanceof Promise ? await pendingValue : pendingValue;
+            if (value !== undefined) sendHeaders.authorization = value;
+            credentialsSent = true; // client certificate: presented on the connection
+            providerCredentials = true;
+          } else if (sendHeaders.authorization !== undefined) {
+            credentialsSent = true;
+          }
+          const listening = this.#listening();
+          // The cookie's hash only where it is shown: the trace (when asked for) and events.
+          const isMain = main !== undefined;
+          const cookieSentHash = cookie !== '' && (listening || (isMain && this.#traceHashes)) ? shortHash(cookie) : undefined;
+          if (credentialsSent) trace.credentialsSent = true;
+          if (isMain) {
+            if (cookieSentHash !== undefined && this.#traceHashes) trace.sessionCookieSentHash = cookieSentHash;
+            else if (trace.sessionCookieSentHash !== undefined) delete trace.sessionCookieSentHash;
+          }
+          trace.attempts++;
+          const shown = listening ? displayUrl(url) : '';
+          if (listening) {
+            this.#emit({
+              type: 'request',
+              receiver: this.#o.receiver,
+              method,
+              url: shown,
+              credentialsSent,
+              ...(cookieSentHash !== undefined ? { sessionCookieHash: cookieSentHash } : {}),
+            });
+          }
+          const started = listening ? performance.now() : 0;
+
+          // -- send, read the whole body --
+          const abort = new AttemptAbort();
+          const timer = setTimeout(onAttemptTimeout, state.timeoutMs, abort);
+          const callerSignal = state.signal;
+          if (callerSignal) {
+            if (callerSignal.aborted) abort.abort();
+            else watchCallerSignal(callerSignal, abort);
+          }
+          let status: number;
+          let rawHeaders: Record<string, string | string[] | undefined>;
+          let bytes: Uint8Array;
+          try {
+            if (callerSignal?.aborted) throw new Error('aborted before sending');
+            const answer = await undiciRequest(url, {
+              method: method as Dispatcher.HttpMethod,
+              headers: sendHeaders,
+              body: body === undefined ? null : body,
+              headersTimeout: state.timeoutMs,
+              bodyTimeout: state.timeoutMs,
+              signal: abort as unknown as NonNullable<Dispatcher.RequestOptions['signal']>,
+              dispatcher: this.#dispatcher,
+            });
+            status = answer.statusCode;
+            rawHeaders = answer.headers;
+            bytes = await answer.body.bytes();
+          } catch (err) {
+            throw this.#classify(err, url, state.timeoutMs, abort.timedOut, callerSignal?.aborted === true);
+          } finally {
+            clearTimeout(timer);
+            if (callerSignal) unwatchCallerSignal(callerSignal, abort);
+          }
+
+          // -- the answer: headers, cookies, CSRF token --
+          const responseHeaders = this.#storeAnswer(url, status, rawHeaders, cookie, sendHeaders, credentialsSent, trace);
+          if (listening) {
+            this.#emit({
+              type: 'response',
+              receiver: this.#o.receiver,
+              status,
+              url: shown,
+              cookieSet: responseHeaders.cookieSet,
+              durationMs: Math.round((performance.now() - started) * 10) / 10,
+            });
+          }
+          res = { status, headers: responseHeaders.headers, body: bytes, url: main ?? url.href, trace };
+        } finally {
+          gate.release?.();
+        }
+        if (res.status === 401 && jar && cookie !== '' && !state.retried401) {
+          state.retried401 = true;
+          trace.reauthenticated = true;
+          const current = jarCookieHeader(jar, url);
+          // Same cookie still in the jar: nobody re-authenticated yet, the session is gone.
+          if (current !== '' && current === cookie) jarClearOrigin(jar, url);
+          if (this.#listening()) this.#emit({ type: 'reauthenticate', receiver: this.#o.receiver, url: displayUrl(url) });
+          continue;
+        }
+        // A rejected bearer token (revoked, or expired before its announced lifetime): fetch a fresh one and retry once.
+        const auth = this.#o.auth;
+        if (res.status === 401 && auth.type === 'bearer' && providerCredentials && !state.retriedBearer) {
+          state.retriedBearer = true;
+          auth.invalidate();
+          continue;
+        }
+        return res;
       }
-      if (res.status === 401 && jar && res.cookieSentHash !== undefined && !state.retried401) {
-        state.retried401 = true;
-        state.trace.reauthenticated = true;
-        const current = jarCookieHeader(jar, url);
-        // Same cookie still in the jar: nobody re-authenticated yet, the session is gone.
-        if (current !== '' && shortHash(current) === res.cookieSentHash) jarClearOrigin(jar, url);
-        this.#emit({ type: 'reauthenticate', receiver: this.#o.receiver, url: displayUrl(url) });
-        continue;
-      }
-      // A rejected bearer token (revoked, or expired before its announced lifetime): fetch a fresh one and retry once.
-      const auth = this.#o.auth;
-      if (res.status === 401 && auth.type === 'bearer' && res.credentialsSent === true && !state.retriedBearer) {
-        state.retriedBearer = true;
-        auth.invalidate();
-        continue;
-      }
-      return res;
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) errorTraces.set(err, trace);
+      throw err;
     }
+  }
+
+  /** Response headers as the contract gives them; cookies stored in the jar, a fetched CSRF token cached. */
+  #storeAnswer(
+    url: URL,
+    status: number,
+    rawHeaders: Record<string, string | string[] | undefined>,
+    cookie: string,
+    sendHeaders: Record<string, string>,
+    credentialsSent: boolean,
+    trace: CallTrace,
+  ): { headers: Record<string, string>; cookieSet: boolean } {
+    const jar = this.#o.jar;
+    const headers: Record<string, string> = {};
+    let setCookies: string[] | undefined;
+    for (const name of Object.keys(rawHeaders)) {
+      const value = rawHeaders[name];
+      if (value === undefined) continue;
+      const key = name.toLowerCase();
+      if (key === 'set-cookie') {
+        setCookies = Array.isArray(value) ? value : [value];
+        continue;
+      }
+      headers[key] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    let cookieSet = false;
+    if (jar) {
+      // A 401 answering a session cookie ends that session: its cookies are not kept.
+      if (setCookies !== undefined && !(status === 401 && cookie !== '')) {
+        cookieSet = jarStoreSetCookies(jar, url, setCookies, this.#o.cookieDomains) > 0;
+      }
+      const sentToken = sendHeaders['x-csrf-token'];
+      const token = headers['x-csrf-token'];
+      if (sentToken !== undefined && sentToken.trim().toLowerCase() === 'fetch' && status < 400 && token !== undefined && token !== '' && !csrfRequired(headers)) {
+        originState(jar, url).csrfToken = token;
+      }
+    } else {
+      cookieSet = setCookies !== undefined && setCookies.length > 0;
+    }
+    if (cookieSet) trace.sessionCookieSet = true;
+    if (cookieSet && credentialsSent) trace.sessionOpened = true;
+    return { headers, cookieSet };
   }
 
   /**
    * Decides whether this attempt sends credentials. Without a session for the origin, the
    * first caller authenticates and later callers wait for its response.
    */
-  async #acquire(url: URL): Promise<Gate> {
+  #acquire(url: URL): Gate | Promise<Gate> {
     const jar = this.#o.jar;
     const hasCredentials = this.#o.auth.type !== 'none';
-    if (!jar) return { credentials: hasCredentials };
-    if (!hasCredentials) return { credentials: false };
-    if (jarHasSession(jar, url)) return { credentials: false };
+    if (!jar) return hasCredentials ? GATE_CREDENTIALS : GATE_NONE;
+    if (!hasCredentials) return GATE_NONE;
+    if (jarHasSession(jar, url)) return GATE_NONE;
     const st = originState(jar, url);
-    if (st.authInFlight) {
-      await st.authInFlight;
+    const inFlight = st.authInFlight;
+    if (inFlight) {
       // The server may have set no cookie (stateless backend or failed login): authenticate ourselves.
-      return { credentials: !jarHasSession(jar, url) };
+      return inFlight.then(() => ({ credentials: !jarHasSession(jar, url) }));
     }
+    return this.#openGate(st);
+  }
+
+  #openGate(st: ReturnType<typeof originState>): Gate {
     let done!: () => void;
     const inFlight = new Promise<void>((resolve) => {
       done = resolve;
@@ -295,155 +540,36 @@ class SessionClient implements SessionHttpClient {
     const target = this.#o.csrfUrl !== undefined ? this.#parseUrl(this.#o.csrfUrl) : url;
     state.trace.csrfFetched = true;
     if (refetch) state.trace.csrfRefetched = true;
-    this.#emit({ type: 'csrf-fetch', receiver: this.#o.receiver, url: displayUrl(target) });
-    const res = await this.#exchange(target, 'GET', { 'x-csrf-token': 'Fetch' }, undefined, state, undefined, false);
+    if (this.#listening()) this.#emit({ type: 'csrf-fetch', receiver: this.#o.receiver, url: displayUrl(target) });
+    const res = await this.#exchange(target, 'GET', { 'x-csrf-token': 'Fetch' }, undefined, state, NO_CSRF, undefined);
     const token = res.headers['x-csrf-token'];
     if (token === undefined || token === '' || csrfRequired(res.headers) || res.status >= 400) return undefined;
     if (this.#o.jar && target.origin !== url.origin) originState(this.#o.jar, url).csrfToken = token;
     return token;
   }
 
-  async #credentialHeader(url: URL): Promise<string | undefined> {
+  /** The Authorization value for the receiver's credentials (a promise only for a bearer token). */
+  #credentialHeader(url: URL): string | undefined | Promise<string> {
     const auth = this.#o.auth;
     switch (auth.type) {
       case 'basic':
         return `Basic ${Buffer.from(`${auth.user}:${auth.password}`, 'utf8').toString('base64')}`;
-      case 'bearer': {
-        let token: string;
-        try {
-          token = await auth.token();
-        } catch (err) {
-          const why = err instanceof HttpClientError ? `: ${err.message}` : '';
-          throw new HttpClientError('SF_HTTP_UNAUTHORIZED', this.#o.receiver, url, `could not obtain an access token for {url}${why}`, { cause: err });
-        }
-        return `Bearer ${token}`;
-      }
+      case 'bearer':
+        return this.#bearerHeader(auth, url);
       default:
         return undefined;
     }
   }
 
-  /** Sends one HTTP request and stores the cookies of its response. */
-  async #attempt(
-    url: URL,
-    method: string,
-    headers: Record<string, string>,
-    body: string | Uint8Array | undefined,
-    credentials: boolean,
-    state: CallState,
-    main: boolean,
-  ): Promise<AttemptResult> {
-    const jar = this.#o.jar;
-    const { trace } = state;
-    const sendHeaders = { ...headers };
-    const cookie = jar ? jarCookieHeader(jar, url) : '';
-    if (cookie !== '') sendHeaders.cookie = sendHeaders.cookie ? `${cookie}; ${sendHeaders.cookie}` : cookie;
-    let credentialsSent = false;
-    let providerCredentials = false;
-    if (credentials && sendHeaders.authorization === undefined) {
-      const value = await this.#credentialHeader(url);
-      if (value !== undefined) sendHeaders.authorization = value;
-      credentialsSent = true; // client certificate: presented on the connection
-      providerCredentials = true;
-    } else if (sendHeaders.authorization !== undefined) {
-      credentialsSent = true;
-    }
-    const cookieSentHash = cookie !== '' ? shortHash(cookie) : undefined;
-    if (credentialsSent) trace.credentialsSent = true;
-    if (main) {
-      if (cookieSentHash !== undefined) trace.sessionCookieSentHash = cookieSentHash;
-      else delete trace.sessionCookieSentHash;
-    }
-    trace.attempts++;
-    const shown = displayUrl(url);
-    this.#emit({
-      type: 'request',
-      receiver: this.#o.receiver,
-      method,
-      url: shown,
-      credentialsSent,
-      ...(cookieSentHash !== undefined ? { sessionCookieHash: cookieSentHash } : {}),
-    });
-
-    const started = performance.now();
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, state.timeoutMs);
-    const callerSignal = state.signal;
-    const onAbort = (): void => controller.abort();
-    if (callerSignal) {
-      if (callerSignal.aborted) controller.abort();
-      else callerSignal.addEventListener('abort', onAbort, { once: true });
-    }
-    let status: number;
-    let rawHeaders: Record<string, string | string[] | undefined>;
-    let bytes: Uint8Array;
+  async #bearerHeader(auth: Extract<HttpAuth, { type: 'bearer' }>, url: URL): Promise<string> {
+    let token: string;
     try {
-      if (callerSignal?.aborted) throw new Error('aborted before sending');
-      const res = await undiciRequest(url, {
-        method: method as Dispatcher.HttpMethod,
-        headers: sendHeaders,
-        body: body === undefined ? null : body,
-        headersTimeout: state.timeoutMs,
-        bodyTimeout: state.timeoutMs,
-        signal: controller.signal,
-        ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
-      });
-      status = res.statusCode;
-      rawHeaders = res.headers;
-      bytes = new Uint8Array(await res.body.arrayBuffer());
+      token = await auth.token();
     } catch (err) {
-      throw this.#classify(err, url, state.timeoutMs, timedOut, callerSignal?.aborted === true);
-    } finally {
-      clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onAbort);
+      const why = err instanceof HttpClientError ? `: ${err.message}` : '';
+      throw new HttpClientError('SF_HTTP_UNAUTHORIZED', this.#o.receiver, url, `could not obtain an access token for {url}${why}`, { cause: err });
     }
-
-    const responseHeaders: Record<string, string> = {};
-    let setCookies: string[] = [];
-    for (const [name, value] of Object.entries(rawHeaders)) {
-      if (value === undefined) continue;
-      const key = name.toLowerCase();
-      if (key === 'set-cookie') {
-        setCookies = Array.isArray(value) ? value : [value];
-        continue;
-      }
-      responseHeaders[key] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    let cookieSet = false;
-    if (jar) {
-      // A 401 answering a session cookie ends that session: its cookies are not kept.
-      if (!(status === 401 && cookieSentHash !== undefined)) {
-        cookieSet = jarStoreSetCookies(jar, url, setCookies, this.#o.cookieDomains) > 0;
-      }
-      const sentFetch = (headers['x-csrf-token'] ?? '').trim().toLowerCase() === 'fetch';
-      const token = responseHeaders['x-csrf-token'];
-      if (sentFetch && status < 400 && token !== undefined && token !== '' && !csrfRequired(responseHeaders)) {
-        originState(jar, url).csrfToken = token;
-      }
-    } else {
-      cookieSet = setCookies.length > 0;
-    }
-    if (cookieSet) trace.sessionCookieSet = true;
-    if (cookieSet && credentialsSent) trace.sessionOpened = true;
-    this.#emit({
-      type: 'response',
-      receiver: this.#o.receiver,
-      status,
-      url: shown,
-      cookieSet,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-    });
-    return {
-      status,
-      headers: responseHeaders,
-      body: bytes,
-      credentialsSent: providerCredentials,
-      ...(cookieSentHash !== undefined ? { cookieSentHash } : {}),
-    };
+    return `Bearer ${token}`;
   }
 
   #classify(err: unknown, url: URL, timeoutMs: number, timedOut: boolean, aborted: boolean): HttpClientError {
@@ -488,6 +614,11 @@ class SessionClient implements SessionHttpClient {
     }
     const code = codes[0] ?? names[0] ?? 'unknown error';
     return new HttpClientError('SF_HTTP_RESET', r, url, `request to {url} failed (${code})`, { cause: err });
+  }
+
+  /** Someone listens for events (construct them only then). */
+  #listening(): boolean {
+    return this.#o.onEvent !== undefined || channel.hasSubscribers;
   }
 
   #emit(e: HttpEvent): void {

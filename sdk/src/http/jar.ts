@@ -8,7 +8,7 @@
  * This is stricter than RFC 6265, which ignores ports; it keeps two receivers on one host
  * from overwriting each other's session cookie and never sends a cookie to another host.
  */
-import { Cookie, CookieJar } from 'tough-cookie';
+import { Cookie, CookieJar, cookieCompare } from 'tough-cookie';
 import type { ScopeKind } from './types.js';
 
 export type SessionScope = { kind: 'none' } | { kind: 'exchange'; id: string } | { kind: 'flow' };
@@ -16,6 +16,14 @@ export type SessionScope = { kind: 'none' } | { kind: 'exchange'; id: string } |
 /** Per-origin state inside a jar. Internal to the http module. */
 export interface OriginState {
   cookies: CookieJar;
+  /** Bumped whenever the cookies of this origin may have changed (store, clear). */
+  version: number;
+  /**
+   * `Cookie` header per request path, valid while `version` is unchanged and until the first
+   * of its cookies expires. Only cookies whose expiry does not move on access are cached
+   * (tough-cookie counts Max-Age from the last access).
+   */
+  headers?: Map<string, { value: string; version: number; validUntil: number }>;
   csrfToken?: string;
   /** Resolves when the call that is authenticating for this origin has its response. */
   authInFlight?: Promise<void>;
@@ -94,17 +102,40 @@ export function originState(jar: SessionJar, url: URL): OriginState {
   const { origins } = internal(jar);
   let st = origins.get(url.origin);
   if (!st) {
-    st = { cookies: newCookieJar() };
+    st = { cookies: newCookieJar(), version: 0 };
     origins.set(url.origin, st);
   }
   return st;
 }
 
+/** Paths whose Cookie header an origin remembers at most (a cache, refilled on demand). */
+const MAX_CACHED_PATHS = 64;
+
 /** Synchronous `Cookie` header value for a URL ('' when none). */
 export function jarCookieHeader(jar: SessionJar, url: URL): string {
   const st = internal(jar).origins.get(url.origin);
   if (!st) return '';
-  return st.cookies.getCookieStringSync(url.href);
+  const path = url.pathname;
+  const cached = st.headers?.get(path);
+  if (cached !== undefined && cached.version === st.version && Date.now() < cached.validUntil) return cached.value;
+  // What tough-cookie's getCookieStringSync does, keeping the cookies to see how long the answer holds.
+  const cookies = st.cookies.getCookiesSync(url.href);
+  let validUntil = Infinity;
+  for (const c of cookies) {
+    if (c.maxAge !== null && c.maxAge !== undefined) {
+      validUntil = 0; // expiry moves with every access: never cached
+      break;
+    }
+    const expires = c.expiryTime();
+    if (expires !== undefined && expires < validUntil) validUntil = expires;
+  }
+  const value = cookies.sort(cookieCompare).map((c) => c.cookieString()).join('; ');
+  if (validUntil > Date.now()) {
+    const headers = (st.headers ??= new Map());
+    if (headers.size >= MAX_CACHED_PATHS && !headers.has(path)) headers.clear();
+    headers.set(path, { value, version: st.version, validUntil });
+  }
+  return value;
 }
 
 export function jarHasSession(jar: SessionJar, url: string | URL): boolean {
@@ -118,6 +149,7 @@ export function jarClearOrigin(jar: SessionJar, url: string | URL): void {
   const st = internal(jar).origins.get(u.origin);
   if (!st) return;
   st.cookies.removeAllCookiesSync();
+  st.version++;
   delete st.csrfToken;
 }
 
@@ -136,6 +168,7 @@ export function jarStoreSetCookies(
 ): number {
   if (setCookies.length === 0) return 0;
   const st = originState(jar, url);
+  st.version++;
   const mapping = new Map(internal(jar).cookieDomains);
   for (const [k, v] of toMapping(extraDomains)) mapping.set(k, v);
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');

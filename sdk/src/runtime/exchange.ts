@@ -17,11 +17,17 @@ const decoder = new TextDecoder();
 
 export type BodyInput = Uint8Array | string | undefined;
 
+let lastJsonType: { contentType: string; json: boolean } | undefined;
+
 /** True when a content type denotes JSON (`application/json`, `application/problem+json`, ...). */
 export function isJsonContentType(contentType: string | undefined): boolean {
   if (!contentType) return false;
+  // Most bodies of a run share one content type: remember the last answer.
+  if (lastJsonType !== undefined && lastJsonType.contentType === contentType) return lastJsonType.json;
   const mime = contentType.split(';')[0]!.trim().toLowerCase();
-  return mime === 'application/json' || mime.endsWith('+json') || mime === 'text/json';
+  const json = mime === 'application/json' || mime.endsWith('+json') || mime === 'text/json';
+  lastJsonType = { contentType, json };
+  return json;
 }
 
 /** True when a content type denotes XML (`application/xml`, `text/xml`, `*+xml`). */
@@ -39,14 +45,40 @@ export function toBytes(body: BodyInput): Uint8Array {
 
 /** Case-insensitive header map that remembers the first spelling of each name. */
 export class Headers {
-  private readonly map = new Map<string, { name: string; value: string }>();
+  private entries: Map<string, { name: string; value: string }> | undefined;
+  /** Headers not read yet (a reply's headers): turned into the map on first use. */
+  private pending: Record<string, string> | undefined;
+  /** The map is shared with a copy (split item, branch): replace it before changing it. */
+  private shared = false;
 
   constructor(init?: Record<string, string> | Headers) {
     if (init instanceof Headers) {
-      for (const [k, v] of init.map) this.map.set(k, { ...v });
+      // Copy on write: entries are never changed in place, so both can read the same map.
+      this.entries = init.map;
+      init.shared = true;
+      this.shared = true;
     } else if (init) {
-      for (const [name, value] of Object.entries(init)) this.set(name, value);
+      // A snapshot now (the caller may change its object later), the map when first needed.
+      this.pending = Object.assign({}, init);
     }
+  }
+
+  private get map(): Map<string, { name: string; value: string }> {
+    let map = this.entries;
+    if (map === undefined) {
+      map = new Map();
+      this.entries = map;
+      const pending = this.pending;
+      if (pending !== undefined) {
+        this.pending = undefined;
+        for (const name of Object.keys(pending)) {
+          const key = name.toLowerCase();
+          const existing = map.get(key);
+          map.set(key, { name: existing?.name ?? name, value: String(pending[name]) });
+        }
+      }
+    }
+    return map;
   }
 
   get(name: string): string | undefined {
@@ -59,12 +91,14 @@ export class Headers {
 
   set(name: string, value: string): void {
     const key = name.toLowerCase();
-    const existing = this.map.get(key);
-    this.map.set(key, { name: existing?.name ?? name, value: String(value) });
+    const map = this.own();
+    const existing = map.get(key);
+    map.set(key, { name: existing?.name ?? name, value: String(value) });
   }
 
   delete(name: string): void {
-    this.map.delete(name.toLowerCase());
+    const key = name.toLowerCase();
+    if (this.map.has(key)) this.own().delete(key);
   }
 
   /** Plain object with the remembered spellings. */
@@ -72,6 +106,16 @@ export class Headers {
     const out: Record<string, string> = {};
     for (const { name, value } of this.map.values()) out[name] = value;
     return out;
+  }
+
+  private own(): Map<string, { name: string; value: string }> {
+    const map = this.map;
+    if (this.shared) {
+      this.entries = new Map(map);
+      this.shared = false;
+      return this.entries;
+    }
+    return map;
   }
 }
 

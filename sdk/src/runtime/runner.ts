@@ -59,9 +59,9 @@ import type {
 } from '../flow/model.js';
 import { AUTH_TYPES, SESSION_HANDLING_MODES } from '../flow/model.js';
 import type { FlowDocument } from '../flow/parse.js';
-import { createSessionClient } from '../http/client.js';
+import { createSessionClient, traceOfError, type SessionClientOptions } from '../http/client.js';
 import { HttpClientError } from '../http/errors.js';
-import { SessionStore } from '../http/jar.js';
+import { SessionStore, type SessionJar } from '../http/jar.js';
 import type { CallTrace, HttpAuth, HttpEvent, HttpRequest, HttpResponse, SessionHttpClient } from '../http/types.js';
 import { displayUrl } from '../http/url.js';
 import { ClientCredentialsTokenProvider, authForCall, readCertificate, type ReceiverAuth } from './auth.js';
@@ -102,6 +102,8 @@ export interface ReceiverRuntime {
   sessionCapable: boolean;
   auth: ReceiverAuth;
   address: Template;
+  /** The address and its origin when the address has no expressions (evaluated once). */
+  staticAddress?: { address: string; origin: string };
   csrf: boolean;
   stateful: boolean;
   parallelCallsInSession: boolean;
@@ -109,6 +111,10 @@ export interface ReceiverRuntime {
   config: Record<string, unknown>;
   cookieDomains?: Record<string, string>;
   logoff?: { method: string; path: string };
+}
+
+function runnerClosed(): ExchangeFailure {
+  return new ExchangeFailure({ code: 'SF_RUNNER_CLOSED', message: 'the runner was closed while the exchange ran (SF_RUNNER_CLOSED)' });
 }
 
 /** A failure that already knows its step; containers pass it on unchanged. */
@@ -128,13 +134,14 @@ interface ExecContext {
 }
 
 function emptyStats(): ReceiverStats {
-  return { calls: 0, credentialsSent: 0, sessionsOpened: 0, csrfFetches: 0, logoffs: 0, reauthentications: 0 };
+  return { calls: 0, requests: 0, credentialsSent: 0, sessionsOpened: 0, csrfFetches: 0, logoffs: 0, reauthentications: 0 };
 }
 
 function addStats(into: Record<string, ReceiverStats>, from: Record<string, ReceiverStats>): void {
   for (const [name, s] of Object.entries(from)) {
     const t = (into[name] ??= emptyStats());
     t.calls += s.calls;
+    t.requests = (t.requests ?? 0) + (s.requests ?? 0);
     t.credentialsSent += s.credentialsSent;
     t.sessionsOpened += s.sessionsOpened;
     t.csrfFetches += s.csrfFetches;
@@ -327,6 +334,7 @@ export class FlowRunner {
   private readonly baseDir: string;
   private readonly totals: Record<string, ReceiverStats> = {};
   private readonly active = new Set<Promise<unknown>>();
+  private readonly clients = new WeakMap<object, Map<ReceiverRuntime, { auth: HttpAuth; address: string; client: SessionHttpClient }>>();
   private counter = 0;
   private closed = false;
 
@@ -461,9 +469,12 @@ export class FlowRunner {
         continue;
       }
       const addressTemplate = address.template ?? parseTemplate(address.value).template;
+      let staticAddress: { address: string; origin: string } | undefined;
       if (!address.value.includes('${')) {
         try {
-          new URL(address.value);
+          const text = addressTemplate.parts.every((p) => p.kind === 'text') ? addressTemplate.parts.map((p) => p.text).join('') : undefined;
+          const origin = new URL(address.value).origin;
+          if (text === address.value) staticAddress = { address: text, origin };
         } catch {
           check.add(address.range, `receiver "${r.name}": address "${address.value}" is not an absolute URL`);
         }
@@ -525,6 +536,7 @@ export class FlowRunner {
         sessionCapable: variant.sessionReuse !== 'unsupported' && r.session?.value !== 'none',
         auth,
         address: addressTemplate,
+        ...(staticAddress ? { staticAddress } : {}),
         csrf: r.csrf?.value === true,
         stateful: r.stateful?.value === true,
         parallelCallsInSession: r.parallelCallsInSession?.value !== false,
@@ -739,8 +751,14 @@ export class FlowRunner {
 
   // ---- internals used by ExchangeRun ----
 
-  /** @internal */
+  /** @internal The same object for every exchange (built once). */
   get internals(): RunnerInternals {
+    return (this.internalsValue ??= this.buildInternals());
+  }
+
+  private internalsValue: RunnerInternals | undefined;
+
+  private buildInternals(): RunnerInternals {
     return {
       flow: this.flow,
       receivers: this.receivers,
@@ -750,6 +768,9 @@ export class FlowRunner {
       env: this.env,
       baseDir: this.baseDir,
       signal: this.abort.signal,
+      listening: this.options.onEvent !== undefined,
+      clientOptions: (rt, jar, auth, address) => this.clientOptions(rt, jar, auth, address),
+      sharedClient: (rt, jar, auth, address) => this.sharedClient(rt, jar, auth, address),
       mutex: this.mutex,
       totals: this.totals,
       emit: (e: RunnerEvent) => this.emit(e),
@@ -762,6 +783,40 @@ export class FlowRunner {
         record: (e: MplEntry) => void,
       ) => this.logoffHolder(h, ex, stats, record),
     };
+  }
+
+  private clientOptions(rt: ReceiverRuntime, jar: SessionJar | null, auth: HttpAuth, address: string): SessionClientOptions {
+    const o: SessionClientOptions = {
+      receiver: rt.name,
+      jar,
+      auth,
+      csrf: rt.csrf,
+      csrfUrl: address,
+      // The cookie hash is shown in the MPL at log level debug only.
+      traceCookieHashes: this.logLevel === 'debug',
+    };
+    if (rt.timeoutMs !== undefined) o.timeoutMs = rt.timeoutMs;
+    if (rt.cookieDomains) o.cookieDomains = rt.cookieDomains;
+    return o;
+  }
+
+  /**
+   * A session client is stateless between calls (sessions live in the jar), so calls of one
+   * receiver in one jar with the same credentials and address share one. Keyed by the jar (or,
+   * without a jar, the receiver), so clients go away with the jars of finished exchanges.
+   */
+  private sharedClient(rt: ReceiverRuntime, jar: SessionJar | null, auth: HttpAuth, address: string): SessionHttpClient {
+    const owner: object = jar ?? rt;
+    let byReceiver = this.clients.get(owner);
+    if (!byReceiver) {
+      byReceiver = new Map();
+      this.clients.set(owner, byReceiver);
+    }
+    const hit = byReceiver.get(rt);
+    if (hit !== undefined && hit.auth === auth && hit.address === address) return hit.client;
+    const client = createSessionClient(this.clientOptions(rt, jar, auth, address));
+    byReceiver.set(rt, { auth, address, client });
+    return client;
   }
 
   private loadScript(path: string): Promise<ScriptFunction> {
@@ -825,14 +880,24 @@ export class FlowRunner {
           receiver: name,
           jar,
           auth: { type: 'none' },
+          traceCookieHashes: this.logLevel === 'debug',
           ...(rt.timeoutMs !== undefined ? { timeoutMs: rt.timeoutMs } : {}),
           ...(rt.cookieDomains ? { cookieDomains: rt.cookieDomains } : {}),
-          onEvent: (event) => this.emit({ type: 'http', ...(exchange ? { exchange: exchange.id } : {}), event }),
+          ...(this.options.onEvent
+            ? { onEvent: (event: HttpEvent) => this.emit({ type: 'http', ...(exchange ? { exchange: exchange.id } : {}), event }) }
+            : {}),
         });
-        const res = await client.request({ method: rt.logoff.method, url, signal: this.abort.signal });
+        let res: HttpResponse;
+        try {
+          res = await client.request({ method: rt.logoff.method, url, signal: this.abort.signal });
+        } catch (e) {
+          s.requests = (s.requests ?? 0) + (traceOfError(e)?.attempts ?? 0);
+          throw e;
+        }
         s.logoffs++;
+        s.requests = (s.requests ?? 0) + res.trace.attempts;
         entry.httpStatus = res.status;
-        entry.http = mplHttp(rt.logoff.method, url, res.status, [res.trace]);
+        entry.http = mplHttp(rt.logoff.method, url, res.status, [{ method: rt.logoff.method, url, status: res.status, trace: res.trace }]);
         if (res.status >= 400) {
           entry.status = 'failed';
           entry.message = `logoff of receiver "${name}" answered ${res.status}`;
@@ -862,6 +927,12 @@ export interface RunnerInternals {
   env: Record<string, string | undefined>;
   baseDir: string;
   signal: AbortSignal;
+  /** The runner has an event listener (build events only then). */
+  listening: boolean;
+  /** Session client options for a call of `rt` (no event listener). */
+  clientOptions(rt: ReceiverRuntime, jar: SessionJar | null, auth: HttpAuth, address: string): SessionClientOptions;
+  /** A session client without event listener, shared by the calls with the same receiver, jar, credentials and address. */
+  sharedClient(rt: ReceiverRuntime, jar: SessionJar | null, auth: HttpAuth, address: string): SessionHttpClient;
   mutex: KeyedMutex;
   totals: Record<string, ReceiverStats>;
   emit(e: RunnerEvent): void;
@@ -870,21 +941,96 @@ export interface RunnerInternals {
   logoffHolder(h: JarHolder, ex: Exchange | undefined, stats: Record<string, ReceiverStats>, record: (e: MplEntry) => void): Promise<void>;
 }
 
-function mplHttp(method: string, url: string, status: number | undefined, traces: CallTrace[]): MplHttp {
+function mplHttp(method: string, url: string, status: number | undefined, records: readonly CallRecord[]): MplHttp {
+  const done = records.filter((r): r is CallRecord & { trace: CallTrace } => r.trace !== undefined);
+  const traces = done.map((r) => r.trace);
   const last = traces[traces.length - 1];
+  const byStep = done.some((r) => r.csrfFetchedByRequest === true);
   const http: MplHttp = {
     method,
     url: displayUrl(url),
     credentialsSent: traces.some((t) => t.credentialsSent),
     sessionCookieSet: traces.some((t) => t.sessionCookieSet),
     sessionOpened: traces.some((t) => t.sessionOpened),
-    csrfFetched: traces.some((t) => t.csrfFetched || t.csrfRefetched),
+    csrfFetched: byStep || traces.some((t) => t.csrfFetched || t.csrfRefetched),
     reauthenticated: traces.some((t) => t.reauthenticated),
   };
+  if (byStep) http.csrfFetchedByStep = true;
   if (status !== undefined) http.status = status;
   if (last?.sessionCookieSentHash) http.sessionCookieSentHash = last.sessionCookieSentHash;
   return http;
 }
+
+/** One request an adapter made through `context.http` (what the runner counts and logs). */
+interface CallRecord {
+  method: string;
+  url: string;
+  status?: number;
+  trace?: CallTrace;
+  /** Requests that went on the wire for it (token fetch and retries included). */
+  attempts?: number;
+  /** The request itself fetched a CSRF token (`X-CSRF-Token: Fetch`) and got one. */
+  csrfFetchedByRequest?: boolean;
+}
+
+/** What `prepareCall` hands to the adapter and to `settleCall`. */
+interface PreparedCall {
+  rt: ReceiverRuntime;
+  address: string;
+  holder: JarHolder | undefined;
+  jar: SessionJar | null;
+  message: OutboundMessage;
+  context: AdapterContext;
+  tracer: CallTracer;
+  /** Calls of receivers with `parallelCallsInSession: false` run one at a time per jar and origin. */
+  serialKey: string | undefined;
+}
+
+/** The adapter's `context.http`: the session client, recording what each request did. */
+class CallTracer implements SessionHttpClient {
+  readonly records: CallRecord[] = [];
+
+  constructor(
+    private readonly client: SessionHttpClient,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const rec: CallRecord = { method: (req.method ?? 'GET').toUpperCase(), url: req.url };
+    this.records.push(rec);
+    let res: HttpResponse;
+    try {
+      res = await this.client.request(req.signal !== undefined ? req : { ...req, signal: this.signal });
+    } catch (e) {
+      // Requests that went out before a transport failure still count.
+      rec.attempts = traceOfError(e)?.attempts ?? 0;
+      throw e;
+    }
+    rec.status = res.status;
+    rec.trace = res.trace;
+    rec.attempts = res.trace.attempts;
+    // The request fetched a CSRF token itself (`X-CSRF-Token: Fetch`) and got one.
+    if (!res.trace.csrfFetched && res.status < 400 && sentCsrfFetch(req.headers)) {
+      const token = res.headers['x-csrf-token'];
+      if (token !== undefined && token !== '' && token.trim().toLowerCase() !== 'required') rec.csrfFetchedByRequest = true;
+    }
+    return res;
+  }
+}
+
+/** The request carries `X-CSRF-Token: Fetch` (any spelling). */
+function sentCsrfFetch(headers: Record<string, string> | undefined): boolean {
+  if (headers === undefined) return false;
+  for (const name of Object.keys(headers)) {
+    if (name.length === 12 && name.toLowerCase() === 'x-csrf-token') return headers[name]!.trim().toLowerCase() === 'fetch';
+  }
+  return false;
+}
+
+const SILENT_LOG: AdapterContext['log'] = Object.freeze({
+  info: () => undefined,
+  debug: () => undefined,
+});
 
 /** Formats the exchange-level message: `step "ID" (receiver "R"): cause (CODE)`. */
 function failureMessage(stepId: string, receiver: string | undefined, cause: string, code: string): string {
@@ -967,43 +1113,89 @@ class ExchangeRun {
     const level = this.runner.logLevel;
     if (level !== 'debug') delete entry.http;
     if (level !== 'none') this.mpl.push(entry);
-    this.r.emit({ type: 'step', exchange: this.id, entry });
+    if (this.r.listening) this.r.emit({ type: 'step', exchange: this.id, entry });
   }
 
-  private begin(kind: MplKind, stepId: string, ctx: ExecContext, receiver?: string): { entry: MplEntry; t0: number; index: number } {
+  private begin(kind: MplKind, stepId: string, ctx: ExecContext, receiver?: string): MplEntry {
     const entry: MplEntry = { stepId, kind, status: 'ok', startedAt: Date.now(), durationMs: 0, depth: ctx.depth };
     if (receiver !== undefined) entry.receiver = receiver;
     if (ctx.branch !== undefined) entry.branch = ctx.branch;
     // Reserve the position now so a container precedes its children in the MPL.
-    const index = this.runner.logLevel === 'none' ? -1 : this.mpl.push(entry) - 1;
-    return { entry, t0: performance.now(), index };
+    if (this.runner.logLevel !== 'none') this.mpl.push(entry);
+    return entry;
   }
 
-  private finish(h: { entry: MplEntry; t0: number; index: number }): void {
-    h.entry.durationMs = performance.now() - h.t0;
-    if (this.runner.logLevel !== 'debug') delete h.entry.http;
-    this.r.emit({ type: 'step', exchange: this.id, entry: h.entry });
+  private finish(entry: MplEntry, t0: number): void {
+    entry.durationMs = performance.now() - t0;
+    if (this.runner.logLevel !== 'debug') delete entry.http;
+    if (this.r.listening) this.r.emit({ type: 'step', exchange: this.id, entry });
   }
 
-  private async runSteps(steps: Step[], ctx: ExecContext): Promise<void> {
+  private runSteps(steps: Step[], ctx: ExecContext): Promise<void> {
+    // One step (a split item's or a branch's body, often): no loop to keep alive.
+    if (steps.length === 1) {
+      if (this.r.signal.aborted) return Promise.reject(runnerClosed());
+      return this.runStep(steps[0]!, ctx);
+    }
+    return this.runStepList(steps, ctx);
+  }
+
+  private async runStepList(steps: Step[], ctx: ExecContext): Promise<void> {
     for (const step of steps) {
-      if (this.r.signal.aborted) {
-        throw new ExchangeFailure({ code: 'SF_RUNNER_CLOSED', message: 'the runner was closed while the exchange ran (SF_RUNNER_CLOSED)' });
-      }
+      if (this.r.signal.aborted) throw runnerClosed();
       await this.runStep(step, ctx);
     }
   }
 
-  private async runStep(step: Step, ctx: ExecContext): Promise<void> {
+  private runStep(step: Step, ctx: ExecContext): Promise<void> {
+    // Calls are most of the work: their own path, with one async frame less.
+    return step.kind === 'call' || step.kind === 'send' ? this.runCallStep(step, ctx) : this.runOtherStep(step as Exclude<Step, CallStep>, ctx);
+  }
+
+  private async runCallStep(step: CallStep, ctx: ExecContext): Promise<void> {
     const stepId = this.r.stepId(step);
-    const receiver = step.kind === 'call' || step.kind === 'send' ? step.receiver?.value : undefined;
-    const h = this.begin(step.kind, stepId, ctx, receiver);
+    const receiver = step.receiver?.value;
+    const entry = this.begin(step.kind, stepId, ctx, receiver);
+    const t0 = performance.now();
+    try {
+      const call = this.prepareCall(step, ctx, stepId);
+      let result: AdapterResult;
+      try {
+        result =
+          call.serialKey !== undefined
+            ? await this.r.mutex.run(call.jar!, call.serialKey, () => call.rt.adapter.send(call.message, call.context))
+            : await call.rt.adapter.send(call.message, call.context);
+      } finally {
+        // Count what reached the wire, also for failed calls.
+        this.settleCall(call, entry);
+      }
+      this.applyResult(step, ctx.exchange, call.rt.name, result);
+    } catch (e) {
+      throw this.stepFailure(e, entry, stepId, receiver, step.kind);
+    } finally {
+      this.finish(entry, t0);
+    }
+  }
+
+  /** Marks the entry failed; the error to throw on (a nested failure unchanged). */
+  private stepFailure(e: unknown, entry: MplEntry, stepId: string, receiver: string | undefined, kind: string): ExchangeFailure {
+    entry.status = 'failed';
+    if (e instanceof ExchangeFailure) {
+      // A nested step failed; this container just reports it.
+      entry.message = e.error.stepId && e.error.stepId !== stepId ? `failed in step "${e.error.stepId}"` : e.error.message;
+      return e;
+    }
+    const error = this.toError(e, stepId, receiver, kind);
+    entry.message = error.message;
+    return new ExchangeFailure(error);
+  }
+
+  private async runOtherStep(step: Exclude<Step, CallStep>, ctx: ExecContext): Promise<void> {
+    const stepId = this.r.stepId(step);
+    const entry = this.begin(step.kind, stepId, ctx);
+    const t0 = performance.now();
     try {
       switch (step.kind) {
-        case 'call':
-        case 'send':
-          await this.runCall(step, ctx, h.entry, stepId);
-          break;
         case 'set':
           this.runSet(step, ctx);
           break;
@@ -1011,16 +1203,16 @@ class ExchangeRun {
           await this.runScript(step, ctx, stepId);
           break;
         case 'split':
-          await this.runSplit(step, ctx, h.entry, stepId);
+          await this.runSplit(step, ctx, entry, stepId);
           break;
         case 'multicast':
           await this.runMulticast(step, ctx, stepId);
           break;
         case 'loop':
-          await this.runLoop(step, ctx, h.entry, stepId);
+          await this.runLoop(step, ctx, entry, stepId);
           break;
         case 'route':
-          await this.runRoute(step, ctx, h.entry);
+          await this.runRoute(step, ctx, entry);
           break;
         case 'process':
           await this.runProcess(step, ctx);
@@ -1031,17 +1223,9 @@ class ExchangeRun {
         }
       }
     } catch (e) {
-      h.entry.status = 'failed';
-      if (e instanceof ExchangeFailure) {
-        // A nested step failed; this container just reports it.
-        h.entry.message = e.error.stepId && e.error.stepId !== stepId ? `failed in step "${e.error.stepId}"` : e.error.message;
-        throw e;
-      }
-      const error = this.toError(e, stepId, receiver, step.kind);
-      h.entry.message = error.message;
-      throw new ExchangeFailure(error);
+      throw this.stepFailure(e, entry, stepId, undefined, step.kind);
     } finally {
-      this.finish(h);
+      this.finish(entry, t0);
     }
   }
 
@@ -1069,19 +1253,39 @@ class ExchangeRun {
 
   // ---- call / send ----
 
-  private async runCall(step: CallStep, ctx: ExecContext, entry: MplEntry, stepId: string): Promise<void> {
+  /** The adapter's answer: a status >= 400 fails the step; `call` takes the reply as body. */
+  private applyResult(step: CallStep, ex: Exchange, receiver: string, result: AdapterResult): void {
+    if (result.status >= 400) {
+      throw new StepError('SF_HTTP_STATUS', `receiver "${receiver}" answered ${result.status}`);
+    }
+    if (result.properties) Object.assign(ex.properties, result.properties);
+    ex.responseHeaders = new Headers(result.headers);
+    if (step.kind === 'call') {
+      const ct = result.contentType ?? ex.responseHeaders.get('content-type');
+      ex.setBody(result.body, ct, true);
+    }
+  }
+
+  /** Everything a call needs before the adapter runs: address, message, session client, context. */
+  private prepareCall(step: CallStep, ctx: ExecContext, stepId: string): PreparedCall {
     const name = step.receiver.value;
     const rt = this.r.receivers.get(name);
     if (!rt) throw new StepError('SF_UNKNOWN_RECEIVER', `receiver "${name}" is not declared`);
     const ex = ctx.exchange;
-    const address = evaluateTemplate(rt.address, ex);
+    let address: string;
     let origin: string;
-    try {
-      origin = new URL(address).origin;
-    } catch {
-      throw new StepError('SF_HTTP_INVALID_URL', `receiver "${name}": address "${displayUrl(address)}" is not an absolute URL`);
+    if (rt.staticAddress !== undefined) {
+      address = rt.staticAddress.address;
+      origin = rt.staticAddress.origin;
+    } else {
+      address = evaluateTemplate(rt.address, ex);
+      try {
+        origin = new URL(address).origin;
+      } catch {
+        throw new StepError('SF_HTTP_INVALID_URL', `receiver "${name}": address "${displayUrl(address)}" is not an absolute URL`);
+      }
     }
-    const stats = (this.stats[name] ??= emptyStats());
+    this.stats[name] ??= emptyStats();
     const headers: Record<string, string> = {};
     for (const hdr of step.headers) headers[hdr.name] = evaluateTemplate(hdr.value.template, ex);
     const query: Record<string, string> = {};
@@ -1103,51 +1307,17 @@ class ExchangeRun {
     const holder = this.sessions.holderForCall(ctx.node, origin, rt.sessionCapable);
     const jar = holder ? holder.jar() : null;
 
-    const traces: { method: string; url: string; status?: number; trace?: CallTrace }[] = [];
-    const client = createSessionClient({
-      receiver: name,
-      jar,
-      auth,
-      csrf: rt.csrf,
-      csrfUrl: address,
-      ...(rt.timeoutMs !== undefined ? { timeoutMs: rt.timeoutMs } : {}),
-      ...(rt.cookieDomains ? { cookieDomains: rt.cookieDomains } : {}),
-      onEvent: (event: HttpEvent) => {
-        this.r.emit({ type: 'http', exchange: this.id, event });
-        if (event.type === 'csrf-fetch') {
-          const csrfEntry: MplEntry = {
-            stepId,
-            kind: 'csrf-fetch',
-            receiver: name,
-            status: 'ok',
-            startedAt: Date.now(),
-            durationMs: 0,
-            depth: ctx.depth + 1,
-            http: {
-              method: 'GET',
-              url: event.url,
-              credentialsSent: false,
-              sessionCookieSet: false,
-              sessionOpened: false,
-              csrfFetched: true,
-              reauthenticated: false,
-            },
-          };
-          if (ctx.branch !== undefined) csrfEntry.branch = ctx.branch;
-          this.record(csrfEntry);
-        }
-      },
-    });
-    const tracing: SessionHttpClient = {
-      request: async (req: HttpRequest): Promise<HttpResponse> => {
-        const rec: (typeof traces)[number] = { method: (req.method ?? 'GET').toUpperCase(), url: req.url };
-        traces.push(rec);
-        const res = await client.request({ ...req, signal: req.signal ?? this.r.signal });
-        rec.status = res.status;
-        rec.trace = res.trace;
-        return res;
-      },
-    };
+    const listening = this.r.listening;
+    // Events are built only for someone: the runner's listener, or the MPL's csrf-fetch entries
+    // (those name the step, so that client is the call's own).
+    const client =
+      listening || rt.csrf
+        ? createSessionClient({
+            ...this.r.clientOptions(rt, jar, auth, address),
+            onEvent: (event: HttpEvent) => this.onHttpEvent(event, name, stepId, ctx, listening),
+          })
+        : this.r.sharedClient(rt, jar, auth, address);
+    const tracer = new CallTracer(client, this.r.signal);
     const resolved: ResolvedReceiver = {
       name,
       adapter: rt.adapter.id,
@@ -1162,49 +1332,74 @@ class ExchangeRun {
     const context: AdapterContext = {
       receiver: resolved,
       step: request,
-      http: tracing,
+      http: tracer,
       credentials: auth,
-      log: {
-        info: (msg, data) => this.r.emit({ type: 'log', exchange: this.id, stepId, level: 'info', message: msg, ...(data ? { data } : {}) }),
-        debug: (msg, data) => this.r.emit({ type: 'log', exchange: this.id, stepId, level: 'debug', message: msg, ...(data ? { data } : {}) }),
-      },
+      log: listening ? this.adapterLog(stepId) : SILENT_LOG,
       signal: this.r.signal,
     };
+    const serialKey = jar && !rt.parallelCallsInSession ? `${name} ${origin}` : undefined;
+    return { rt, address, holder, jar, message, context, tracer, serialKey };
+  }
 
-    const send = (): Promise<AdapterResult> => rt.adapter.send(message, context);
-    let result: AdapterResult | undefined;
-    try {
-      result =
-        jar && !rt.parallelCallsInSession ? await this.r.mutex.run(jar, `${name} ${origin}`, send) : await send();
-    } finally {
-      // Count what reached the wire, also for failed calls.
-      const done = traces.filter((t) => t.trace);
-      stats.calls += traces.length;
-      for (const t of done) {
-        const tr = t.trace!;
-        if (tr.credentialsSent) stats.credentialsSent++;
-        if (tr.sessionOpened) stats.sessionsOpened++;
-        if (tr.csrfFetched) stats.csrfFetches++;
-        if (tr.csrfRefetched) stats.csrfFetches++;
-        if (tr.reauthenticated) stats.reauthentications++;
-        if (holder && (tr.sessionOpened || tr.sessionCookieSet) && !holder.opened.has(name)) holder.opened.set(name, address);
-      }
-      const first = traces[0];
-      const last = traces[traces.length - 1];
-      if (first && last) {
-        if (last.status !== undefined) entry.httpStatus = last.status;
-        entry.http = mplHttp(first.method, first.url, last.status, done.map((t) => t.trace!));
-      }
+  /** Receiver statistics and the entry's HTTP details from what the adapter sent. */
+  private settleCall(call: PreparedCall, entry: MplEntry): void {
+    const { rt, holder } = call;
+    const name = rt.name;
+    const records = call.tracer.records;
+    const stats = (this.stats[name] ??= emptyStats());
+    stats.calls += records.length;
+    for (const t of records) {
+      stats.requests = (stats.requests ?? 0) + (t.attempts ?? 0);
+      if (t.csrfFetchedByRequest) stats.csrfFetches++;
+      const tr = t.trace;
+      if (!tr) continue;
+      if (tr.credentialsSent) stats.credentialsSent++;
+      if (tr.sessionOpened) stats.sessionsOpened++;
+      if (tr.csrfFetched) stats.csrfFetches++;
+      if (tr.csrfRefetched) stats.csrfFetches++;
+      if (tr.reauthenticated) stats.reauthentications++;
+      if (holder && (tr.sessionOpened || tr.sessionCookieSet) && !holder.opened.has(name)) holder.opened.set(name, call.address);
     }
-    if (result.status >= 400) {
-      throw new StepError('SF_HTTP_STATUS', `receiver "${name}" answered ${result.status}`);
+    const first = records[0];
+    const last = records[records.length - 1];
+    if (first && last) {
+      if (last.status !== undefined) entry.httpStatus = last.status;
+      // The HTTP details are kept at log level debug only.
+      if (this.runner.logLevel === 'debug') entry.http = mplHttp(first.method, first.url, last.status, records);
     }
-    if (result.properties) Object.assign(ex.properties, result.properties);
-    ex.responseHeaders = new Headers(result.headers);
-    if (step.kind === 'call') {
-      const ct = result.contentType ?? ex.responseHeaders.get('content-type');
-      ex.setBody(result.body, ct, true);
-    }
+  }
+
+  /** Forwards a client event to the runner's listener; an automatic CSRF fetch gets its own MPL entry. */
+  private onHttpEvent(event: HttpEvent, receiver: string, stepId: string, ctx: ExecContext, forward: boolean): void {
+    if (forward) this.r.emit({ type: 'http', exchange: this.id, event });
+    if (event.type !== 'csrf-fetch') return;
+    const csrfEntry: MplEntry = {
+      stepId,
+      kind: 'csrf-fetch',
+      receiver,
+      status: 'ok',
+      startedAt: Date.now(),
+      durationMs: 0,
+      depth: ctx.depth + 1,
+      http: {
+        method: 'GET',
+        url: event.url,
+        credentialsSent: false,
+        sessionCookieSet: false,
+        sessionOpened: false,
+        csrfFetched: true,
+        reauthenticated: false,
+      },
+    };
+    if (ctx.branch !== undefined) csrfEntry.branch = ctx.branch;
+    this.record(csrfEntry);
+  }
+
+  private adapterLog(stepId: string): AdapterContext['log'] {
+    return {
+      info: (msg, data) => this.r.emit({ type: 'log', exchange: this.id, stepId, level: 'info', message: msg, ...(data ? { data } : {}) }),
+      debug: (msg, data) => this.r.emit({ type: 'log', exchange: this.id, stepId, level: 'debug', message: msg, ...(data ? { data } : {}) }),
+    };
   }
 
   // ---- set ----
@@ -1300,7 +1495,9 @@ class ExchangeRun {
     const results: unknown[] = new Array<unknown>(items.length).fill(null);
     // Branch nodes are created before any item starts: every item is a copy of the exchange as
     // it is now, so items never see sessions that a sibling opened.
-    const nodes = items.map((_, i) => (parallel ? ctx.node.fork(`${stepId}[${i}]`) : ctx.node));
+    // (Only onExchange picks jars by node; the other modes need no branch nodes.)
+    const fork = parallel && this.sessions.mode === 'onExchange';
+    const nodes = items.map((_, i) => (fork ? ctx.node.fork(`${stepId}[${i}]`) : ctx.node));
     await pool(items.length, concurrency, async (i) => {
       const sub = ex.copy(this.id, { body: JSON.stringify(items[i] ?? null), contentType: 'application/json' });
       const label = `${stepId}[${i}]`;
@@ -1323,7 +1520,8 @@ class ExchangeRun {
     const ex = ctx.exchange;
     const parallel = step.parallel?.value === true;
     const results: unknown[] = new Array<unknown>(step.branches.length).fill(null);
-    const nodes = step.branches.map((_, i) => (parallel ? ctx.node.fork(`${stepId}/branch[${i}]`) : ctx.node));
+    const fork = parallel && this.sessions.mode === 'onExchange';
+    const nodes = step.branches.map((_, i) => (fork ? ctx.node.fork(`${stepId}/branch[${i}]`) : ctx.node));
     await pool(step.branches.length, parallel ? step.branches.length : 1, async (i) => {
       const sub = ex.copy(this.id);
       const label = `${stepId}/branch[${i}]`;

@@ -39,6 +39,8 @@ export interface MplHttp {
   sessionCookieSet: boolean;
   sessionOpened: boolean;
   csrfFetched: boolean;
+  /** The step's own request fetched the CSRF token (`X-CSRF-Token: Fetch`), not the client automatically. */
+  csrfFetchedByStep?: boolean;
   reauthenticated: boolean;
 }
 
@@ -65,9 +67,17 @@ export interface MplEntry {
 export interface ReceiverStats {
   /** Logical calls made by `call`/`send` steps (requests an adapter made through context.http). */
   calls: number;
+  /**
+   * HTTP requests actually sent (`CallTrace.attempts`): automatic CSRF token fetches,
+   * re-authentication and token retries and logoffs included. Compare with the backend's count.
+   * Always set by the runner; optional in the type only so that statistics built elsewhere
+   * (before this field existed) stay valid.
+   */
+  requests: number;
   /** Calls that carried credentials. */
   credentialsSent: number;
   sessionsOpened: number;
+  /** CSRF token fetches: the client's automatic fetches and re-fetches, and steps that send `X-CSRF-Token: Fetch` and get a token. */
   csrfFetches: number;
   logoffs: number;
   reauthentications: number;

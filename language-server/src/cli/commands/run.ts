@@ -22,10 +22,8 @@ import type {
   ExchangeResult,
   FlowDocument,
   LogLevel,
-  ReceiverStats,
   RunnerEvent,
   SessionHandling,
-  Step,
 } from '@sessionflow/sdk';
 import { analyze } from '../../analysis/index.js';
 import type { Diagnostic } from '../../analysis/index.js';
@@ -51,8 +49,9 @@ const usage = `Usage: sessionflow run FLOW [options]
 Runs a flow locally: each exchange goes through the flow's steps and calls its receivers with
 the session handling of the flow (or --session-handling). Prints the message processing log
 of the exchange (one exchange) or a summary (several), then per receiver: calls,
-authentications (calls that sent credentials), sessions opened, CSRF token fetches, logoffs,
-re-authentications and session reuse.
+authentications (calls that sent credentials), sessions opened, CSRF token fetches (automatic
+ones and steps sending X-CSRF-Token: Fetch), logoffs, re-authentications, session reuse and
+requests (every HTTP request sent, token fetches and retries included: compare with the backend).
 
 A flow with errors is refused before anything is sent (file:line:col error rule message).
 
@@ -266,75 +265,6 @@ export async function createRunner(
   }
 }
 
-function* allSteps(steps: readonly Step[]): Generator<Step> {
-  for (const s of steps) {
-    yield s;
-    switch (s.kind) {
-      case 'split':
-      case 'loop':
-        yield* allSteps(s.steps);
-        break;
-      case 'multicast':
-        for (const b of s.branches) yield* allSteps(b);
-        break;
-      case 'route':
-        for (const w of s.when) yield* allSteps(w.steps);
-        if (s.otherwise) yield* allSteps(s.otherwise);
-        break;
-      default:
-        break;
-    }
-  }
-}
-
-/**
- * Step ids (as the runner names them: the `id`, else `KIND@LINE`) of call/send steps that
- * fetch a CSRF token themselves (GET/HEAD with `X-CSRF-Token: Fetch`), mapped to their receiver.
- * The runtime counts only its automatic fetches; the CLI adds these so "CSRF fetches" is
- * what the backend saw.
- */
-export function explicitCsrfFetchSteps(doc: FlowDocument): Map<string, string> {
-  const out = new Map<string, string>();
-  const steps = [...allSteps(doc.flow.steps), ...doc.flow.processes.flatMap((p) => [...allSteps(p.steps)])];
-  for (const s of steps) {
-    if (s.kind !== 'call' && s.kind !== 'send') continue;
-    const method = (s.method?.value ?? '').toUpperCase();
-    if (method !== 'GET' && method !== 'HEAD') continue;
-    const fetch = s.headers.some((h) => h.name.toLowerCase() === 'x-csrf-token' && h.value.value.trim().toLowerCase() === 'fetch');
-    if (!fetch || !s.receiver?.value) continue;
-    const id = s.id?.value ?? `${s.kind}@${doc.positionAt(s.kindKeyRange?.start ?? s.range.start).line + 1}`;
-    out.set(id, s.receiver.value);
-  }
-  return out;
-}
-
-/** Counts successful explicit CSRF fetch steps per receiver from runner `step` events. */
-export class CsrfStepCounter {
-  readonly counts: Record<string, number> = {};
-  constructor(private readonly steps: ReadonlyMap<string, string>) {}
-
-  onEvent(e: RunnerEvent): void {
-    if (e.type !== 'step' || this.steps.size === 0) return;
-    const entry = e.entry;
-    if ((entry.kind !== 'call' && entry.kind !== 'send') || entry.status !== 'ok') return;
-    const receiver = this.steps.get(entry.stepId);
-    if (receiver === undefined || entry.receiver !== receiver) return;
-    // If the runtime already saw this as a fetch (debug trace), it counted it itself.
-    if (entry.http?.csrfFetched) return;
-    this.counts[receiver] = (this.counts[receiver] ?? 0) + 1;
-  }
-
-  /** Runtime statistics plus the explicit fetches. */
-  apply(stats: Record<string, ReceiverStats>): Record<string, ReceiverStats> {
-    const out = structuredClone(stats);
-    for (const [name, n] of Object.entries(this.counts)) {
-      const s = (out[name] ??= { calls: 0, credentialsSent: 0, sessionsOpened: 0, csrfFetches: 0, logoffs: 0, reauthentications: 0 });
-      s.csrfFetches += n;
-    }
-    return out;
-  }
-}
-
 /** Content type of a message file from its extension. */
 export function contentTypeForFile(file: string): string {
   const ext = extname(file).toLowerCase();
@@ -441,14 +371,11 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const credentials = await cliCredentials(io, options.credentials);
   const warnings = new Map<string, number>();
   let failedSoFar = 0;
-  const csrfSteps = explicitCsrfFetchSteps(loaded.doc);
-  const csrfCounter = new CsrfStepCounter(csrfSteps);
   const created = await createRunner(loaded, io, {
     credentials,
     ...(sessionHandling !== undefined ? { sessionHandling } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
     onEvent: (e) => {
-      csrfCounter.onEvent(e);
       if (e.type === 'warning') warnings.set(e.message, (warnings.get(e.message) ?? 0) + 1);
       if (e.type === 'exchange-end' && e.status === 'failed') failedSoFar++;
     },
@@ -470,7 +397,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     await runner.close();
   }
   // Totals after close(): includes logoffs of flow-wide sessions.
-  const receivers = csrfCounter.apply(runner.stats());
+  const receivers = runner.stats();
   const failures = failuresOf(report.results);
   const level = runner.logLevel;
 
@@ -508,7 +435,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
       `Exchange ${first.id} ${first.status} in ${formatDuration(first.durationMs)} — flow ${report.flow}, session handling ${report.sessionHandling}, log ${level}`,
     );
     println(w);
-    println(w, formatMpl(first, { level, explicitCsrfSteps: new Set(csrfSteps.keys()) }));
+    println(w, formatMpl(first, { level }));
     if (first.status === 'completed') {
       println(w);
       println(w, `Result (${first.contentType ?? 'no content type'}, ${first.body.byteLength} bytes):`);

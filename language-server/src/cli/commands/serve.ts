@@ -12,10 +12,8 @@ import { CliError, UsageError, parseArgs } from '../args.js';
 import { type CliCommand, type CliIO, println } from '../io.js';
 import { formatDuration, formatReceiverTable } from '../mpl-format.js';
 import {
-  CsrfStepCounter,
   cliCredentials,
   createRunner,
-  explicitCsrfFetchSteps,
   loadFlow,
   parseAddresses,
   parseSessionHandling,
@@ -166,13 +164,11 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const csrf = options.csrf === true || sender?.csrf?.value === true;
 
   const credentials = await cliCredentials(io, options.credentialsFile);
-  const counter = new CsrfStepCounter(explicitCsrfFetchSteps(loaded.doc));
   const created = await createRunner(loaded, io, {
     credentials,
     ...(options.sessionHandling !== undefined ? { sessionHandling: options.sessionHandling } : {}),
     ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
     onEvent: (e) => {
-      counter.onEvent(e);
       if (e.type === 'warning') println(io.stderr, `warning: ${e.exchange ? `${e.exchange}: ` : ''}${e.message}`);
     },
   });
@@ -348,7 +344,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     csrf,
     runner,
     served: () => ({ exchanges, failed }),
-    stats: () => counter.apply(runner.stats()),
+    stats: () => runner.stats(),
     close,
   };
 }
