@@ -60,7 +60,8 @@ export function odataConfigProperties(defaults: { paging?: PagingMode; csrf?: bo
       title: 'Operation',
       description:
         'What the call does. Without it the step method decides: GET → query (read when a key is set), POST → create, PUT → update, ' +
-        'MERGE → merge, PATCH → patch, DELETE → delete; no method → query.',
+        'MERGE → merge, PATCH → patch, DELETE → delete; no method → read when a key is set, else query. ' +
+        'A key is set by config key or a step path ending in (...), e.g. Products(42).',
       type: 'string',
       enum: [...OPERATIONS],
       enumDescriptions: [
@@ -208,9 +209,14 @@ function versionHeaders(version: ODataVersion): Record<string, string> {
     : { Accept: 'application/json', 'OData-Version': '4.0', 'OData-MaxVersion': '4.0' };
 }
 
-function operationFor(config: ODataOperationConfig, method: string | undefined, hasKey: boolean): ODataOperation {
+/**
+ * The operation when the config names none: from the step method; GET and no method read one
+ * entity when a key is set (config `key`, or a step path ending in `(...)`), else query the set.
+ */
+function operationFor(config: Pick<ODataOperationConfig, 'operation'>, method: string | undefined, hasKey: boolean): ODataOperation {
   if (config.operation) return config.operation;
   switch ((method ?? '').toUpperCase()) {
+    case '':
     case 'GET':
       return hasKey ? 'read' : 'query';
     case 'POST':
@@ -224,7 +230,7 @@ function operationFor(config: ODataOperationConfig, method: string | undefined, 
     case 'DELETE':
       return 'delete';
     default:
-      return 'query';
+      return hasKey ? 'read' : 'query';
   }
 }
 

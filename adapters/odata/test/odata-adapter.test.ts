@@ -238,6 +238,38 @@ test('v2 read, merge (X-HTTP-Method tunnel and MERGE), update, delete with the a
   assert.equal(s.authentications, 1, 'one authentication for the whole session');
 });
 
+test('no step method: read when a key is set (config key or a step path ending in (...)), else query', async (t) => {
+  const m = await mock(t, { pageSize: 2 });
+  const jar = new SessionJar();
+  // Client paging makes the difference visible on the wire: a query sends $top/$skip, a read does not.
+  const base = { adapter, variant: 'v2', address: m.serviceUrl, jar };
+  const byKey = await call({ ...base, config: { entitySet: 'Products', key: 3, paging: 'client', pageSize: 2 } });
+  assert.equal(json(byKey.body).d.Name, 'Lamp');
+  assert.equal(byKey.properties?.odataPages, undefined, 'a read is not paged');
+  const byPath = await call({ ...base, step: { path: 'Products(4)' }, config: { entitySet: 'Products', paging: 'client', pageSize: 2 } });
+  assert.equal(json(byPath.body).d.Name, 'Apple');
+  const all = await call({ ...base, config: { entitySet: 'Products', paging: 'client', pageSize: 2 } });
+  assert.deepEqual(json(all.body).d.results.map((r: { ID: number }) => r.ID), [1, 2, 3, 4, 5]);
+  const reqs = m.requests();
+  assert.deepEqual(
+    reqs.map((r) => [r.method, r.path, r.query.$top ?? null]),
+    [
+      ['GET', '/odata/v2/Products(3)', null],
+      ['GET', '/odata/v2/Products(4)', null],
+      ['GET', '/odata/v2/Products', '2'],
+      ['GET', '/odata/v2/Products', '2'],
+      ['GET', '/odata/v2/Products', '2'],
+    ],
+  );
+});
+
+test('v4 without a step method: a step path addressing one entity is a read', async (t) => {
+  const m = await mock(t, { version: 'v4', servicePath: '/odata/v4', pageSize: 2 });
+  const res = await call({ adapter, variant: 'v4', address: m.serviceUrl, step: { path: 'Products(5)' }, config: { paging: 'client', pageSize: 2 } });
+  assert.equal(json(res.body).Name, 'Chair');
+  assert.deepEqual(m.requests().map((r) => [r.path, r.query]), [['/odata/v4/Products(5)', {}]]);
+});
+
 test('v2 create: with the receiver csrf flag the session client fetches one token per session', async (t) => {
   const m = await mock(t);
   const jar = new SessionJar();

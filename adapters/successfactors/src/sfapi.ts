@@ -1,8 +1,13 @@
 /**
  * The SFAPI SOAP variant: every operation runs in the session that the SFAPI `login` operation
- * opened (JSESSIONID cookie, kept by the session client's jar). A call answered with an
- * `INVALID_SESSION` fault (no session yet, or the 10-minute idle expiry passed) logs in once
- * and is retried once.
+ * opened (JSESSIONID cookie, kept by the session client's jar). Without a session for the
+ * endpoint the adapter sends `login` first, then the call in that session. A call answered
+ * with an `INVALID_SESSION` fault (the 10-minute idle expiry passed) logs in again once and is
+ * retried once.
+ *
+ * The SFAPI takes the password only in the `login` body: every request goes out with
+ * `credentials: 'omit'` (never the receiver's Basic header), the login with
+ * `carriesCredentials` so that the runtime counts it as the authentication it is.
  */
 import { AdapterError } from '@sessionflow/sdk';
 import type { AdapterContext, AdapterResult, HttpResponse, OutboundMessage } from '@sessionflow/sdk';
@@ -75,13 +80,15 @@ export async function sendSfapi(message: OutboundMessage, context: AdapterContex
   const operation = operationName(envelope) ?? '';
   if (operation === 'login') throw new AdapterError('SF_SFAPI_BODY', `${who}: do not send login yourself; the adapter logs in with the receiver's credentials when the session needs it`);
 
-  const post = (xml: string, action: string): Promise<HttpResponse> =>
+  const post = (xml: string, action: string, carriesCredentials = false): Promise<HttpResponse> =>
     context.http.request({
       method: 'POST',
       url: receiver.address,
       headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"${action}"`, Accept: 'text/xml' },
       body: xml,
       signal: context.signal,
+      credentials: 'omit',
+      ...(carriesCredentials ? { carriesCredentials } : {}),
     });
 
   const login = async (): Promise<void> => {
@@ -94,7 +101,7 @@ export async function sendSfapi(message: OutboundMessage, context: AdapterContex
     }
     if (companyId === undefined || companyId === '') throw new AdapterError('SF_SFAPI_CONFIG', `${who}: config.companyId is required for the SFAPI login`);
     context.log.debug('SFAPI login', { receiver: receiver.name, companyId });
-    const res = await post(loginEnvelope(companyId, cred.user, cred.password), 'login');
+    const res = await post(loginEnvelope(companyId, cred.user, cred.password), 'login', true);
     const text = dec.decode(res.body);
     const fault = parseSoapFault(text);
     if (res.status >= 400 || fault || elementText(text, 'sessionId') === undefined) {
@@ -108,20 +115,28 @@ export async function sendSfapi(message: OutboundMessage, context: AdapterContex
     }
   };
 
+  // Log in first when the jar holds no session for the endpoint. A client that cannot tell
+  // (no hasSession) sends the call, and the INVALID_SESSION fault below leads to the login.
+  let loggedIn = false;
+  if (context.http.hasSession !== undefined && !(await context.http.hasSession(receiver.address))) {
+    context.log.debug('no SFAPI session yet: logging in', { receiver: receiver.name });
+    await login();
+    loggedIn = true;
+  }
   let res = await post(envelope, operation);
   let fault = parseSoapFault(dec.decode(res.body));
-  if (fault?.errorCode === 'INVALID_SESSION') {
+  if (fault?.errorCode === 'INVALID_SESSION' && !loggedIn) {
     context.log.debug(res.trace.sessionCookieSentHash !== undefined ? 'SFAPI session expired: logging in again' : 'no SFAPI session yet: logging in', { receiver: receiver.name });
     await login();
     res = await post(envelope, operation);
     fault = parseSoapFault(dec.decode(res.body));
-    if (fault?.errorCode === 'INVALID_SESSION') {
-      throw new AdapterError(
-        'SF_SFAPI_SESSION',
-        `${who}: the call was refused with INVALID_SESSION right after a successful login; the SFAPI needs the session cookie kept between calls — set runtime.sessionHandling to onExchange or onIntegrationFlow`,
-        { ...fault, status: res.status },
-      );
-    }
+  }
+  if (fault?.errorCode === 'INVALID_SESSION') {
+    throw new AdapterError(
+      'SF_SFAPI_SESSION',
+      `${who}: the call was refused with INVALID_SESSION right after a successful login; the SFAPI needs the session cookie kept between calls — set runtime.sessionHandling to onExchange or onIntegrationFlow`,
+      { ...fault, status: res.status },
+    );
   }
   if (fault) {
     throw new AdapterError('SF_SOAP_FAULT', `${who}: ${operation} failed with SOAP fault ${fault.errorCode ?? fault.faultcode ?? ''}${fault.faultstring ? `: ${fault.faultstring}` : ''}`, {

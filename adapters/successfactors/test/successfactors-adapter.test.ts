@@ -71,11 +71,13 @@ test('odata-v2: without a session the second page fails (why the variant require
 
 const QUERY = '<query><queryString>SELECT userId, lastName FROM User</queryString></query>';
 
-test('soap: login once per session, calls in that session; exact SOAP requests on the wire', async (t) => {
+test('soap: login first, once per session, calls in that session; no Basic header; exact SOAP requests on the wire', async (t) => {
   const sf = await sfMock(t);
   const jar = new SessionJar();
   const base = { adapter, variant: 'soap', address: sf.sfapiUrl, jar, config: { companyId: 'ACME' } };
-  const res = await call({ ...base, body: QUERY });
+  const logs: string[] = [];
+  const res = await call({ ...base, body: QUERY, logs });
+  assert.ok(logs.includes('no SFAPI session yet: logging in'));
   const text = dec.decode(res.body);
   assert.match(text, /<numResults>5<\/numResults>/);
   assert.match(text, /<lastName>Lovelace<\/lastName>/);
@@ -83,21 +85,21 @@ test('soap: login once per session, calls in that session; exact SOAP requests o
   await call({ ...base, body: '<upsert><type>User</type><sfobject><id>u1</id></sfobject><sfobject><id>u2</id></sfobject></upsert>' });
   const calls = sf.sfapiCalls();
   assert.deepEqual(
-    calls.map((c) => [c.operation, c.outcome, c.cookie]),
+    calls.map((c) => [c.operation, c.outcome, c.cookie, c.authorization]),
     [
-      ['query', 'INVALID_SESSION', false],
-      ['login', 'ok', false],
-      ['query', 'ok', true],
-      ['query', 'ok', true],
-      ['upsert', 'ok', true],
+      ['login', 'ok', false, false],
+      ['query', 'ok', true, false],
+      ['query', 'ok', true, false],
+      ['upsert', 'ok', true, false],
     ],
   );
-  assert.equal(calls[1]?.soapAction, '"login"');
-  assert.equal(calls[2]?.soapAction, '"query"');
-  assert.equal(calls[2]?.contentType, 'text/xml; charset=utf-8');
+  assert.equal(calls[0]?.soapAction, '"login"');
+  assert.equal(calls[1]?.soapAction, '"query"');
+  assert.equal(calls[1]?.contentType, 'text/xml; charset=utf-8');
   const s = sf.stats();
   assert.equal(s.sfapiLogins, 1);
   assert.equal(s.sfapiSessionsCreated, 1);
+  assert.equal(s.sfapiInvalidSessionFaults, 0, 'no call was sent before the login');
 });
 
 test('soap: after the idle expiry the INVALID_SESSION fault leads to one new login and a retry', async (t) => {
@@ -114,7 +116,35 @@ test('soap: after the idle expiry the INVALID_SESSION fault leads to one new log
   const s = sf.stats();
   assert.equal(s.sfapiLogins, 2);
   assert.equal(s.sfapiExpiredSessions, 1);
-  assert.equal(s.sfapiInvalidSessionFaults, 2);
+  assert.equal(s.sfapiInvalidSessionFaults, 1, 'only the expired call');
+  assert.deepEqual(
+    sf.sfapiCalls().map((c) => [c.operation, c.outcome, c.authorization]),
+    [
+      ['login', 'ok', false],
+      ['query', 'ok', false],
+      ['query', 'INVALID_SESSION', false],
+      ['login', 'ok', false],
+      ['query', 'ok', false],
+    ],
+  );
+});
+
+test('soap: with a client that cannot tell whether a session is open, the INVALID_SESSION fault leads to the login', async (t) => {
+  const sf = await sfMock(t);
+  const client = createSessionClient({ receiver: 'svc', jar: new SessionJar(), auth: { type: 'basic', user: 'alice', password: 'alice-pw' } });
+  const http = { request: client.request.bind(client) }; // no hasSession
+  const base = { adapter, variant: 'soap', address: sf.sfapiUrl, http, config: { companyId: 'ACME' }, body: QUERY };
+  await call(base);
+  await call(base);
+  assert.deepEqual(
+    sf.sfapiCalls().map((c) => [c.operation, c.outcome, c.authorization]),
+    [
+      ['query', 'INVALID_SESSION', false],
+      ['login', 'ok', false],
+      ['query', 'ok', false],
+      ['query', 'ok', false],
+    ],
+  );
 });
 
 test('soap: failures are clear step errors (bad password, no session handling, faults, missing credentials)', async (t) => {

@@ -231,6 +231,15 @@ function contentTypeParams(value: string | undefined): { type: string; params: R
 
 const unbracket = (cid: string | undefined): string => (cid ?? '').trim().replace(/^<(.*)>$/, '$1');
 
+/** ` (XI error CODE, category CATEGORY)` from the SAP:Error of a fault; '' when it names neither. */
+function xiErrorSuffix(code: unknown, category: unknown): string {
+  const c = typeof code === 'string' ? code : '';
+  const cat = typeof category === 'string' ? category : '';
+  if (c === '' && cat === '') return '';
+  if (cat === '') return `(XI error ${c})`;
+  return c === '' ? `(XI error, category ${cat})` : `(XI error ${c}, category ${cat})`;
+}
+
 /** Reads an XI answer: the SOAP part (faults included) and the payload attachment the manifest references. */
 function readXiAnswer(receiverName: string, where: string, status: number, headers: Record<string, string>, body: Uint8Array): { answer?: SoapAnswer; payload?: MimePart } {
   if (body.byteLength === 0) return {};
@@ -324,7 +333,9 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
       const text = textContent(child(sapError, XI30_NS, 'AdditionalText')).trim();
       if (text !== '') extra.errorText = text;
     }
-    throw soapFaultError(receiver.name, answer.fault, response.status, extra);
+    const err = soapFaultError(receiver.name, answer.fault, response.status, extra);
+    const xiError = xiErrorSuffix(extra.errorCode, extra.errorCategory);
+    throw xiError === '' ? err : new AdapterError(err.code, `${err.message} ${xiError}`, err.details);
   }
   if (response.status < 200 || response.status > 299) {
     throw statusError(receiver.name, 'POST', url, response, { code: 'SF_XI_HTTP_STATUS', details: { messageId } });

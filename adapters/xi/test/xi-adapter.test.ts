@@ -217,7 +217,7 @@ test('an XI error (SOAP fault with SAP:Error) fails the step with code, reason, 
   await assert.rejects(call({ address: mock.endpoint }), (err: unknown) => {
     assert.ok(err instanceof AdapterError);
     assert.equal(err.code, 'SF_SOAP_FAULT');
-    assert.equal(err.message, 'receiver "pi": SOAP fault SOAP:Server — customer 4711 is blocked for orders');
+    assert.equal(err.message, 'receiver "pi": SOAP fault SOAP:Server — customer 4711 is blocked for orders (XI error SD.ORDER_BLOCKED, category Application)');
     assert.equal(err.details.faultCode, 'SOAP:Server');
     assert.equal(err.details.errorCategory, 'Application');
     assert.equal(err.details.errorCode, 'SD.ORDER_BLOCKED');

@@ -9,7 +9,10 @@
  * - a 401 on a request that carried a bearer token invalidates the token and retries once
  *   with a fresh one (OAuth2: tokens revoked or expired early);
  * - with `csrf`, modifying calls carry a token fetched once per session (shared fetch), and
- *   a 403 with `X-CSRF-Token: Required` triggers one re-fetch and one retry.
+ *   a 403 with `X-CSRF-Token: Required` triggers one re-fetch and one retry;
+ * - a request with `credentials: 'omit'` never gets the Authorization header (login inside the
+ *   body); with `carriesCredentials` it counts as sending credentials and, without a session,
+ *   is the origin's authenticating request.
  *
  * Nothing secret (Authorization, cookie or token values) ever appears in errors, events or
  * traces: only `shortHash` fingerprints.
@@ -211,6 +214,10 @@ interface CallState {
   signal: AbortSignal | undefined;
   /** The CSRF token the last attempt carried (automatic CSRF handling). */
   sentToken?: string;
+  /** `credentials: 'omit'`: never add the receiver's Authorization header. */
+  omitCredentials: boolean;
+  /** The caller's body carries credentials (`carriesCredentials`). */
+  bodyCredentials: boolean;
 }
 
 function newTrace(): CallTrace {
@@ -242,6 +249,11 @@ class SessionClient implements SessionHttpClient {
     else if (options.ca !== undefined) this.#dispatcher = tlsAgent(undefined, undefined, options.ca);
   }
 
+  hasSession(url: string): Promise<boolean> {
+    const jar = this.#o.jar;
+    return Promise.resolve(jar ? jarHasSession(jar, url) : false);
+  }
+
   request(req: HttpRequest): Promise<HttpResponse> {
     const receiver = this.#o.receiver;
     let url: URL;
@@ -264,6 +276,8 @@ class SessionClient implements SessionHttpClient {
       retriedBearer: false,
       timeoutMs: req.timeoutMs ?? this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       signal: req.signal,
+      omitCredentials: req.credentials === 'omit',
+      bodyCredentials: req.carriesCredentials === true,
     };
     const needCsrf = this.#o.csrf === true && MODIFYING_METHODS.has(method) && headers['x-csrf-token'] === undefined;
     if (needCsrf) return this.#requestWithCsrf(req, url, method, headers, state);
@@ -330,7 +344,9 @@ class SessionClient implements SessionHttpClient {
           state.sentToken = await this.#ensureCsrf(url, state, csrf === CSRF_REFETCH);
           extra = state.sentToken !== undefined ? { 'x-csrf-token': state.sentToken } : {};
         }
-        const pending = this.#acquire(url);
+        // The caller's body carries credentials (the call's own request, not a token fetch).
+        const bodyCredentials = state.bodyCredentials && main !== undefined;
+        const pending = state.omitCredentials ? this.#acquireOmitting(url, bodyCredentials) : this.#acquire(url);
         const gate = pending instanceof Promise ? await pending : pending;
         let res: HttpResponse;
         // The Cookie header this attempt sent ('' for none): kept in memory only, never shown.
@@ -348,7 +364,7 @@ class SessionClient implements SessionHttpClient {
             if (value !== undefined) sendHeaders.authorization = value;
             credentialsSent = true; // client certificate: presented on the connection
             providerCredentials = true;
-          } else if (sendHeaders.authorization !== undefined) {
+          } else if (sendHeaders.authorization !== undefined || bodyCredentials) {
             credentialsSent = true;
           }
           const listening = this.#listening();
@@ -505,6 +521,22 @@ class SessionClient implements SessionHttpClient {
       return inFlight.then(() => ({ credentials: !jarHasSession(jar, url) }));
     }
     return this.#openGate(st);
+  }
+
+  /**
+   * The gate for a request that never adds the receiver's credentials (`credentials: 'omit'`):
+   * it waits for an authentication in flight (to send the session it brings); when its own body
+   * carries credentials and the origin has no session, it is the authenticating request.
+   */
+  #acquireOmitting(url: URL, bodyCredentials: boolean): Gate | Promise<Gate> {
+    const jar = this.#o.jar;
+    if (!jar || jarHasSession(jar, url)) return GATE_NONE;
+    const st = originState(jar, url);
+    const inFlight = st.authInFlight;
+    if (inFlight) return inFlight.then(() => GATE_NONE);
+    if (!bodyCredentials) return GATE_NONE;
+    const gate = this.#openGate(st);
+    return { credentials: false, ...(gate.release ? { release: gate.release } : {}) };
   }
 
   #openGate(st: ReturnType<typeof originState>): Gate {

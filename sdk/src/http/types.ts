@@ -16,13 +16,30 @@ export interface HttpRequest {
   /** Overrides the receiver's timeout. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * `auto` (default): the client adds the receiver's credentials (Authorization: Basic / Bearer,
+   * client certificate on the connection) per the session rules. `omit`: the client never adds
+   * an Authorization header on this request (no bearer token either), e.g. for protocols that
+   * log in inside the message body (SuccessFactors SFAPI `login`). Everything else still
+   * applies: the jar's cookies are sent and stored, a pending authentication of the origin is
+   * awaited, a 401 on a session cookie clears the origin and retries once, CSRF handling. A
+   * client certificate is part of the connection and is still presented.
+   */
+  credentials?: 'auto' | 'omit';
+  /**
+   * The caller's body carries credentials (e.g. a SOAP login with user and password): the
+   * client reports it as `CallTrace.credentialsSent` (and `sessionOpened` when the answer sets
+   * a cookie), and with `credentials: 'omit'` and no session for the origin the request is the
+   * origin's authenticating request (concurrent calls of the scope wait for its answer).
+   */
+  carriesCredentials?: boolean;
 }
 
 /** What happened on one logical request, for the message processing log. Never holds secrets. */
 export interface CallTrace {
   /** Requests actually sent (token fetch, retry included). */
   attempts: number;
-  /** Any attempt carried credentials (Authorization / bearer token). */
+  /** Any attempt carried credentials (Authorization / bearer token, or a body the caller marked `carriesCredentials`). */
   credentialsSent: boolean;
   /** Short SHA-256 hash of the session cookie(s) sent on the final attempt, if any. */
   sessionCookieSentHash?: string;
@@ -56,6 +73,12 @@ export type HttpAuth =
 
 export interface SessionHttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
+  /**
+   * True when the session scope's jar holds a cookie that would be sent to `url` (a session
+   * is open for its origin); false without a jar (scope `none`) or for an invalid URL.
+   * Optional: clients that cannot tell leave it out.
+   */
+  hasSession?(url: string): Promise<boolean>;
 }
 
 /** Structured events (also published on diagnostics_channel 'sessionflow:http'). */

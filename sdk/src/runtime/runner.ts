@@ -989,11 +989,16 @@ interface PreparedCall {
 /** The adapter's `context.http`: the session client, recording what each request did. */
 class CallTracer implements SessionHttpClient {
   readonly records: CallRecord[] = [];
+  /** The session client's `hasSession`, when it has one (adapters fall back without it). */
+  readonly hasSession?: (url: string) => Promise<boolean>;
 
   constructor(
     private readonly client: SessionHttpClient,
     private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    const hasSession = client.hasSession;
+    if (hasSession !== undefined) this.hasSession = (url: string) => hasSession.call(client, url);
+  }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const rec: CallRecord = { method: (req.method ?? 'GET').toUpperCase(), url: req.url };

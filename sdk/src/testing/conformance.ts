@@ -513,6 +513,8 @@ export async function runConformance(adapter: AdapterDefinition, options: Confor
         const response = await client.request(req);
         return options.answer ? options.answer(response, { purpose, variant, request: req }) : response;
       },
+      // Like the runtime's client: adapters that log in inside the message ask whether a session exists.
+      hasSession: (url: string) => client.hasSession?.(url) ?? Promise.resolve(false),
     };
     const controller = new AbortController();
     const context: AdapterContext = {

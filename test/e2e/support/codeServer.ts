@@ -6,7 +6,7 @@
  * own process group) and stopped by killing the whole group; every wait is bounded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extensionDir, repoRoot, type Infra } from './infra.js';
 
@@ -55,13 +55,42 @@ export async function packageVsix(outDir: string): Promise<string> {
     if (!existsSync(prebuilt)) throw new Error(`SESSIONFLOW_VSIX=${prebuilt} does not exist`);
     return prebuilt;
   }
-  const build = await run(process.execPath, [join(extensionDir, 'esbuild.mjs'), '--production'], { cwd: extensionDir, timeoutMs: 120_000 });
-  if (build.code !== 0) throw new Error(`extension build failed (exit ${build.code}):\n${build.stdout}\n${build.stderr}`);
-  const vsix = join(outDir, 'sessionflow.vsix');
-  const vsceBin = join(repoRoot, 'node_modules/@vscode/vsce/vsce');
-  const pack = await run(process.execPath, [vsceBin, 'package', '--no-dependencies', '--out', vsix], { cwd: extensionDir, timeoutMs: 120_000 });
-  if (pack.code !== 0 || !existsSync(vsix)) throw new Error(`vsce package failed (exit ${pack.code}):\n${pack.stdout}\n${pack.stderr}`);
-  return vsix;
+  // The build empties and refills extension/dist, which vsce then packs: e2e test files run in
+  // parallel processes, so build + pack under a cross-process lock (an atomic mkdir).
+  return withPackageLock(async () => {
+    const build = await run(process.execPath, [join(extensionDir, 'esbuild.mjs'), '--production'], { cwd: extensionDir, timeoutMs: 120_000 });
+    if (build.code !== 0) throw new Error(`extension build failed (exit ${build.code}):\n${build.stdout}\n${build.stderr}`);
+    const vsix = join(outDir, 'sessionflow.vsix');
+    const vsceBin = join(repoRoot, 'node_modules/@vscode/vsce/vsce');
+    const pack = await run(process.execPath, [vsceBin, 'package', '--no-dependencies', '--out', vsix], { cwd: extensionDir, timeoutMs: 120_000 });
+    if (pack.code !== 0 || !existsSync(vsix)) throw new Error(`vsce package failed (exit ${pack.code}):\n${pack.stdout}\n${pack.stderr}`);
+    return vsix;
+  });
+}
+
+async function withPackageLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = join(extensionDir, '.package.lock');
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than 5 minutes belongs to a run that died: take it over.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // gone meanwhile: retry
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock} (another test packaging the extension?)`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export interface CodeServerDirs {
