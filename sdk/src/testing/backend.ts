@@ -8,8 +8,8 @@
  * never logged or returned: sessions are identified by a short SHA-256 hash.
  */
 import { pbkdf2Sync, randomBytes, timingSafeEqual, createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startMockServer } from './session-auth.js';
 
 export interface TestBackendOptions {
   /** Default 127.0.0.1. */
@@ -144,7 +144,6 @@ export async function startTestBackend(options: TestBackendOptions = {}): Promis
   const sessions = new Map<string, Session>();
   let stats = emptyStats();
   let recorded: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
   const affinityValue = `node-${randomBytes(3).toString('hex')}`;
 
   const userStats = (user: string): { requests: number; authentications: number } => {
@@ -364,37 +363,17 @@ export async function startTestBackend(options: TestBackendOptions = {}): Promis
     recorded = [];
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      else res.destroy();
-    });
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('test backend: no TCP address');
-  const port = address.port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-
-  let closed: Promise<void> | undefined;
+  const server = await startMockServer(
+    (req, res) =>
+      handle(req, res).catch(() => {
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      }),
+    { host, ...(options.port !== undefined ? { port: options.port } : {}) },
+  );
   return {
-    url: `http://${urlHost}:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     stats: snapshot,
     requests: () => recorded.map((r) => ({ ...r, cookieNames: [...r.cookieNames] })),
     resetStats,
@@ -402,14 +381,7 @@ export async function startTestBackend(options: TestBackendOptions = {}): Promis
     rotateCsrfTokens: () => {
       for (const s of sessions.values()) if (s.csrfToken !== undefined) s.csrfToken = randomBytes(16).toString('base64url');
     },
-    close: () => {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-        server.closeAllConnections();
-      });
-      return closed;
-    },
+    close: () => server.close(),
   };
 }
 
