@@ -31,8 +31,9 @@ function workspaceDirs() {
 }
 
 const files = [];
-for (const dir of workspaceDirs()) {
-  const bench = join(dir, 'bench');
+// The designer's benchmark lives beside its Chromium harness in test/designer.
+const benchDirs = [...workspaceDirs().map((dir) => join(dir, 'bench')), join(root, 'test/designer')];
+for (const bench of benchDirs) {
   if (!existsSync(bench) || !statSync(bench).isDirectory()) continue;
   for (const name of readdirSync(bench).sort()) {
     if (name.endsWith('.bench.ts')) files.push(relative(root, join(bench, name)));
