@@ -145,3 +145,42 @@ test('bad usage and missing folders', async (t) => {
   assert.equal(await main(['adapter', 'check'], d.io), 1);
   assert.match(d.stdout(), /error {3}package\.json: no package\.json in /);
 });
+
+test('"sessionflow.ids" must name exactly the ids the entries define', async (t) => {
+  const manifest = (ids: unknown) => ({ sessionflow: { apiVersion: 1, adapters: ['./dist/index.mjs'], ids } });
+
+  const matching = fixture(t, { pkg: manifest(['crm']) });
+  const ok = capture(matching);
+  assert.equal(await main(['adapter', 'check', matching], ok.io), 0, ok.stdout());
+  assert.doesNotMatch(ok.stdout(), /sessionflow\.ids/);
+
+  // An id the manifest promises but no entry defines, and the defined "crm" missing from the list.
+  const wrong = fixture(t, { pkg: manifest(['crm-v2']) });
+  const w = capture(wrong);
+  assert.equal(await main(['adapter', 'check', wrong], w.io), 1);
+  assert.match(w.stdout(), /error {3}package\.json#sessionflow\.ids: lists adapter "crm-v2", but no entry defines it \(the entries define: "crm"\)/);
+  assert.match(w.stdout(), /error {3}package\.json#sessionflow\.ids: does not list adapter "crm", which \.\/dist\/index\.mjs defines/);
+
+  // A defined id missing from a list that is otherwise right.
+  const partial = fixture(t, { pkg: manifest(['crm', 'erp']) });
+  const p = capture(partial);
+  assert.equal(await main(['adapter', 'check', partial, '--json'], p.io), 1);
+  const json = JSON.parse(p.stdout()) as { findings: { severity: string; where: string; message: string }[] };
+  const idFindings = json.findings.filter((f) => f.where === 'package.json#sessionflow.ids');
+  assert.equal(idFindings.length, 1, JSON.stringify(idFindings));
+  assert.equal(idFindings[0]?.severity, 'error');
+  assert.match(idFindings[0]?.message ?? '', /lists adapter "erp", but no entry defines it/);
+
+  // A malformed list is refused, as the registry refuses it.
+  const malformed = fixture(t, { pkg: manifest(['CRM']) });
+  const m = capture(malformed);
+  assert.equal(await main(['adapter', 'check', malformed], m.io), 1);
+  assert.match(m.stdout(), /error {3}package\.json#sessionflow\.ids: must be a non-empty array of the adapter ids/);
+
+  // When an entry fails to load, the ids it might define are unknown: no "no entry defines it" guess.
+  const unloaded = fixture(t, { pkg: manifest(['crm']), entry: 'export const x = 1;' });
+  const u = capture(unloaded);
+  assert.equal(await main(['adapter', 'check', unloaded], u.io), 1);
+  assert.match(u.stdout(), /does not export an adapter definition/);
+  assert.doesNotMatch(u.stdout(), /sessionflow\.ids/);
+});

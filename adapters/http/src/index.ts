@@ -73,6 +73,24 @@ export const configSchema = {
   },
 } as const;
 
+/**
+ * Settings read per receiver config object: the runner hands the same (already defaulted)
+ * object to every call of a receiver, so defaults and checks are applied once. The cached
+ * settings are frozen; a config object changed after its first call keeps its first reading.
+ */
+const configCache = new WeakMap<Record<string, unknown>, Readonly<HttpAdapterConfig>>();
+
+function cachedConfig(raw: Record<string, unknown>): Readonly<HttpAdapterConfig> {
+  let config = configCache.get(raw);
+  if (config === undefined) {
+    const read = readConfig(raw);
+    Object.freeze(read.forwardHeaders);
+    config = Object.freeze(read);
+    configCache.set(raw, config);
+  }
+  return config;
+}
+
 function readConfig(raw: Record<string, unknown>): HttpAdapterConfig {
   const c = configWithDefaults(adapter, raw);
   const forward = Array.isArray(c.forwardHeaders) ? c.forwardHeaders.filter((h): h is string => typeof h === 'string') : [];
@@ -113,15 +131,19 @@ function shouldSendBody(mode: SendBodyMode, method: string): boolean {
 
 async function send(message: OutboundMessage, context: AdapterContext): Promise<AdapterResult> {
   const { receiver, step } = context;
-  const config = readConfig(receiver.config ?? {});
+  const raw = receiver.config as Record<string, unknown> | undefined;
+  const config = typeof raw === 'object' && raw !== null ? cachedConfig(raw) : readConfig({});
   const method = (step.method ?? 'POST').toUpperCase();
   const url = requestUrl(receiver.name, receiver.address, step.path, step.query);
   const withBody = shouldSendBody(config.sendBody, method);
   const { headers, dropped } = requestHeaders(message, step.headers, config, withBody);
-  if (dropped.length > 0) {
-    context.log.debug('headers not sent (managed by the session client or the HTTP stack)', { headers: dropped });
+  // Debug arguments (display URL, data objects) are built only for someone who reads them.
+  if (context.log.debugEnabled !== false) {
+    if (dropped.length > 0) {
+      context.log.debug('headers not sent (managed by the session client or the HTTP stack)', { headers: dropped });
+    }
+    context.log.debug(`${method} ${displayUrl(url)}`, { receiver: receiver.name, step: step.stepId, bodyBytes: withBody ? message.body.byteLength : 0 });
   }
-  context.log.debug(`${method} ${displayUrl(url)}`, { receiver: receiver.name, step: step.stepId, bodyBytes: withBody ? message.body.byteLength : 0 });
 
   const response = await context.http.request({
     method,

@@ -132,21 +132,48 @@ export function resolveStepUrl(
   options: ReceiverUrlOptions = {},
 ): URL {
   const code = options.code ?? 'SF_HTTP_INVALID_URL';
-  const base = receiverAddressUrl(address, options);
-  let url = base;
+  const base = cachedAddressUrl(address, options);
+  let url: URL;
   if (path !== undefined && path !== '') {
     try {
-      url = new URL(path, base);
+      url = new URL(path, base.href);
     } catch {
       throw new AdapterError(code, `the path for ${receiverLabel(options)} is not a valid URL path`);
     }
     if (url.origin !== base.origin) {
       throw new AdapterError(code, `the path for ${receiverLabel(options)} leads to ${url.origin}, outside the receiver's origin ${base.origin}; use a path, or another receiver`);
     }
+  } else {
+    url = new URL(base.href);
   }
-  url.hash = '';
-  for (const [name, value] of Object.entries(query)) url.searchParams.append(name, value);
+  if (url.hash !== '') url.hash = '';
+  for (const name in query) {
+    if (Object.prototype.hasOwnProperty.call(query, name)) url.searchParams.append(name, query[name]!);
+  }
   return url;
+}
+
+/** Receiver addresses already checked, by address string: the `href` and `origin` of their URL. */
+const addressCache = new Map<string, { href: string; origin: string }>();
+/** Addresses are few (one per receiver, unless built from expressions): a bound keeps dynamic ones from piling up. */
+const ADDRESS_CACHE_MAX = 256;
+
+/**
+ * `receiverAddressUrl()` remembered per address string. Only valid addresses are cached (an
+ * invalid one throws every time, with the receiver's name), and only strings: callers get a
+ * fresh URL each time, so nothing they change leaks into the next call.
+ */
+function cachedAddressUrl(address: string, options: ReceiverUrlOptions): { href: string; origin: string } {
+  const hit = addressCache.get(address);
+  if (hit !== undefined) return hit;
+  const url = receiverAddressUrl(address, options);
+  const entry = { href: url.href, origin: url.origin };
+  if (addressCache.size >= ADDRESS_CACHE_MAX) {
+    const oldest = addressCache.keys().next();
+    if (oldest.done !== true) addressCache.delete(oldest.value);
+  }
+  addressCache.set(address, entry);
+  return entry;
 }
 
 /** `500 Internal Server Error`; just the number for a status without a standard reason phrase. */

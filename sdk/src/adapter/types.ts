@@ -75,6 +75,11 @@ export interface ResolvedReceiver {
 export interface AdapterLogger {
   info(message: string, data?: Record<string, unknown>): void;
   debug(message: string, data?: Record<string, unknown>): void;
+  /**
+   * False when debug messages go nowhere, so that adapters can skip building them (URLs for
+   * display, data objects). Optional: when absent, assume debug output is wanted.
+   */
+  readonly debugEnabled?: boolean;
 }
 
 export interface AdapterContext {

@@ -1035,6 +1035,7 @@ function sentCsrfFetch(headers: Record<string, string> | undefined): boolean {
 const SILENT_LOG: AdapterContext['log'] = Object.freeze({
   info: () => undefined,
   debug: () => undefined,
+  debugEnabled: false,
 });
 
 /** Formats the exchange-level message: `step "ID" (receiver "R"): cause (CODE)`. */
@@ -1404,6 +1405,8 @@ class ExchangeRun {
     return {
       info: (msg, data) => this.r.emit({ type: 'log', exchange: this.id, stepId, level: 'info', message: msg, ...(data ? { data } : {}) }),
       debug: (msg, data) => this.r.emit({ type: 'log', exchange: this.id, stepId, level: 'debug', message: msg, ...(data ? { data } : {}) }),
+      // Log events reach only the listener, which receives debug messages whatever the log level.
+      debugEnabled: true,
     };
   }
 

@@ -1,6 +1,7 @@
 /**
  * `sessionflow adapter check [DIR]`: lints an adapter package before it is published — the
- * manifest (`sessionflow` section, keyword, API version, entries built and packed), each
+ * manifest (`sessionflow` section, keyword, API version, entries built and packed, the optional
+ * `ids` list matching the ids the entries define), each
  * entry's definition (imported, as the registry would), its config schema, the consistency of
  * its capability flags, the SDK dependency, and the README (exists, documents every config field).
  */
@@ -8,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  ADAPTER_ID_PATTERN,
   ADAPTER_PACKAGE_KEYWORD,
   AdapterDeclarationError,
   AUTH_TYPES,
@@ -26,7 +28,8 @@ const usage = `Usage: sessionflow adapter check [DIR] [--json] [--strict]
 Lints an adapter package (default: the current directory) before publishing:
   - package.json: a "sessionflow" section { apiVersion, adapters: [entry, ...] } and the keyword
     "${ADAPTER_PACKAGE_KEYWORD}"; apiVersion equal to this SDK's adapter API (${SDK_API_VERSION}); every entry
-    built, inside the package and included in "files"; @sessionflow/sdk as a peer dependency
+    built, inside the package and included in "files"; @sessionflow/sdk as a peer dependency;
+    the optional "ids" list equal to the ids the entries define
   - each entry: imported as the runtime would, default-exports defineAdapter({...}) with the same
     API version; a valid config schema whose defaults pass it, with a description for each field
   - capability flags consistent with each other and with the declared auth types
@@ -197,6 +200,8 @@ export async function checkAdapterPackage(dir: string): Promise<AdapterCheckResu
   const section = pkg.sessionflow;
   const fix = `"sessionflow": { "apiVersion": ${SDK_API_VERSION}, "adapters": ["./dist/src/index.js"] }`;
   let entries: string[] = [];
+  /** `sessionflow.ids` when present and well-formed: the ids tools read without importing the package. */
+  let manifestIds: string[] | undefined;
   if (section === undefined) {
     add('error', 'package.json#sessionflow', `missing: without it no Sessionflow tool loads the package; add ${fix}`);
   } else if (!isPlainObject(section)) {
@@ -212,6 +217,14 @@ export async function checkAdapterPackage(dir: string): Promise<AdapterCheckResu
       add('error', 'package.json#sessionflow.adapters', 'must be a non-empty array of entry module paths, e.g. ["./dist/src/index.js"]');
     } else {
       entries = section.adapters as string[];
+    }
+    const declared = section.ids;
+    if (declared !== undefined) {
+      if (!Array.isArray(declared) || declared.length === 0 || declared.some((id) => typeof id !== 'string' || !ADAPTER_ID_PATTERN.test(id))) {
+        add('error', 'package.json#sessionflow.ids', 'must be a non-empty array of the adapter ids the package provides (lower-case letters, digits and "-"), e.g. ["acme-crm"]; or leave it out');
+      } else {
+        manifestIds = declared as string[];
+      }
     }
   }
 
@@ -277,6 +290,24 @@ export async function checkAdapterPackage(dir: string): Promise<AdapterCheckResu
     const fields = checkSchema(def, dw, add);
     for (const f of fields) configFields.add(f);
     result.adapters.push({ entry, id: def.id, version: def.version, apiVersion: def.apiVersion, variants: def.variants.map((v) => v.id), configFields: fields });
+  }
+
+  if (manifestIds !== undefined) {
+    const listed = new Set(manifestIds);
+    for (const [id, entry] of ids) {
+      if (!listed.has(id)) {
+        add('error', 'package.json#sessionflow.ids', `does not list adapter "${id}", which ${entry} defines: tools read the ids without importing the package, so receivers using "${id}" would be attributed to no package; add "${id}"`);
+      }
+    }
+    // Only when every entry yielded a definition: otherwise the id may be defined by an entry that failed to load.
+    if (entries.length > 0 && result.adapters.length === entries.length) {
+      const defined = [...ids.keys()];
+      for (const id of listed) {
+        if (!ids.has(id)) {
+          add('error', 'package.json#sessionflow.ids', `lists adapter "${id}", but no entry defines it (the entries define: ${defined.length > 0 ? defined.map((d) => `"${d}"`).join(', ') : 'none'}): remove it, or fix the id in the entry's defineAdapter({ id })`);
+        }
+      }
+    }
   }
 
   const readme = readmeFile(dir);
