@@ -4,7 +4,9 @@
  * vscode-json-languageservice (what a plain JSON editor does with the shipped JSON Schema).
  *
  * Cases: full analysis of generated flows of 1,000 and 5,000 steps, and one edit (one value
- * changed in the middle of the 5,000-step text) followed by re-parse + re-analysis. Each case
+ * changed in the middle of the 5,000-step text) followed by re-parse + re-analysis (the re-parse
+ * is `reparseFlow` from the previous version's document and the change, as the language server
+ * does: incremental when the change stays inside one step item, else a full parse). Each case
  * runs Sessionflow on the YAML text and on the JSON text of the same flow (JSON is valid YAML:
  * the apples-to-apples comparison) and vscode-json-languageservice (parseJSONDocument +
  * doValidation) on the JSON text. The three are interleaved run by run, so they share the
@@ -28,7 +30,7 @@ import { LineCounter, parseDocument, stringify } from 'yaml';
 import { getLanguageService } from 'vscode-json-languageservice';
 import type { Diagnostic as JsonDiagnostic, LanguageService } from 'vscode-json-languageservice';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { AdapterRegistry, flowSchema, parseFlow, validateFlowSchema } from '@sessionflow/sdk';
+import { AdapterRegistry, flowSchema, parseFlow, reparseFlow, validateFlowSchema } from '@sessionflow/sdk';
 import type { FlowDocument } from '@sessionflow/sdk';
 import { analyze, analyzeWith } from '../src/index.js';
 import type { AdapterCatalog, Diagnostic } from '../src/index.js';
@@ -162,6 +164,27 @@ function schemaOnlyService(): LanguageService {
   return service;
 }
 
+/** The one text change that turns `before` into `after` (common prefix and suffix left out). */
+function changeBetween(before: string, after: string): { start: number; end: number; text: string } {
+  let start = 0;
+  const max = Math.min(before.length, after.length);
+  while (start < max && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+  let tail = 0;
+  while (tail < max - start && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++;
+  return { start, end: before.length - tail, text: after.slice(start, after.length - tail) };
+}
+
+/**
+ * What the language server does for a document version after an edit: re-parse from the
+ * previous version's FlowDocument and the change (`reparseFlow`: incremental when the change
+ * stays inside one step, else a full parse) + every rule. `state.prev` is the previous version.
+ */
+function sessionflowEdit(state: { prev: FlowDocument }, text: string, adapters: AdapterCatalog): Analysed {
+  const doc = reparseFlow(state.prev, changeBetween(state.prev.text, text));
+  state.prev = doc;
+  return { doc, diagnostics: analyze(doc, { adapters }) };
+}
+
 /** What a JSON editor does for a document version: parse + validate against the schema. */
 async function schemaOnly(service: LanguageService, text: string): Promise<JsonDiagnostic[]> {
   const document = TextDocument.create('file:///bench/flow.json', 'json', 1, text);
@@ -293,10 +316,13 @@ async function main(): Promise<void> {
     const yamlTexts = texts(false);
     const jsonTexts = texts(true);
     const pick = (xs: string[], run: number): string => xs[run % xs.length] as string;
+    // An edit re-parses from the previous version's document (the other text of the pair).
+    const yamlPrev = { prev: parseFlow(pick(yamlTexts, 1), { uri: 'file:///bench/flow.flow.yaml' }) };
+    const jsonPrev = { prev: parseFlow(pick(jsonTexts, 1), { uri: 'file:///bench/flow.flow.yaml' }) };
     const result = await measureInterleaved(
       {
-        yaml: (run) => sessionflow(pick(yamlTexts, run), adapters),
-        json: (run) => sessionflow(pick(jsonTexts, run), adapters),
+        yaml: (run) => (c.edit ? sessionflowEdit(yamlPrev, pick(yamlTexts, run), adapters) : sessionflow(pick(yamlTexts, run), adapters)),
+        json: (run) => (c.edit ? sessionflowEdit(jsonPrev, pick(jsonTexts, run), adapters) : sessionflow(pick(jsonTexts, run), adapters)),
         schema: (run) => schemaOnly(service, pick(jsonTexts, run)),
       },
       c.warmup,

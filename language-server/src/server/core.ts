@@ -5,6 +5,7 @@
  */
 export {
   parseFlow,
+  tryReparseFlow,
   schemaAtPath,
   flowSchema,
   AdapterRegistry,
@@ -14,6 +15,7 @@ export {
 } from '@sessionflow/sdk';
 export type {
   FlowDocument,
+  TextChange,
   Flow,
   Step,
   Receiver,

@@ -26,8 +26,8 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver/node.js';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyze, parseFlow, quickFixes } from './core.js';
-import type { AnalysisOptions, Diagnostic, FlowDocument, Range } from './core.js';
+import { analyze, parseFlow, quickFixes, tryReparseFlow } from './core.js';
+import type { AnalysisOptions, Diagnostic, FlowDocument, Range, TextChange } from './core.js';
 import { fromLspDiagnostic, toCodeAction, toLspDiagnostic, toLspRange } from './convert.js';
 import { complete } from './completion.js';
 import { hover } from './hover.js';
@@ -72,7 +72,30 @@ export interface SessionflowServer {
 
 export function createServer(connection: Connection, options: ServerOptions = {}): SessionflowServer {
   const debounceMs = options.debounceMs ?? 200;
-  const documents = new TextDocuments(TextDocument);
+  // Text changes since the last parsed version of each document (offsets as applied in order),
+  // so a parse can re-use the previous one (`tryReparseFlow`) instead of parsing the whole text.
+  const editLogs = new Map<string, { baseVersion: number; endVersion: number; changes: TextChange[] } | null>();
+  const MAX_LOGGED_CHANGES = 64;
+  const documents = new TextDocuments<TextDocument>({
+    create: (uri, languageId, version, content) => TextDocument.create(uri, languageId, version, content),
+    update: (doc, changes, version) => {
+      const prior = editLogs.get(doc.uri);
+      let log: { baseVersion: number; endVersion: number; changes: TextChange[] } | null =
+        prior && prior.endVersion === doc.version ? prior : { baseVersion: doc.version, endVersion: doc.version, changes: [] };
+      let cur = doc;
+      for (const c of changes) {
+        if (log && 'range' in c && c.range && log.changes.length < MAX_LOGGED_CHANGES) {
+          log.changes.push({ start: cur.offsetAt(c.range.start), end: cur.offsetAt(c.range.end), text: c.text });
+        } else {
+          log = null;
+        }
+        cur = TextDocument.update(cur, [c], version);
+      }
+      if (log) log.endVersion = version;
+      editLogs.set(doc.uri, log);
+      return cur;
+    },
+  });
   let supportsConfiguration = false;
   let supportsWatchedFilesRegistration = false;
   let hierarchicalSymbols = true;
@@ -110,7 +133,20 @@ export function createServer(connection: Connection, options: ServerOptions = {}
   function flowDoc(doc: TextDocument): FlowDocument {
     const hit = parsed.get(doc.uri);
     if (hit && hit.version === doc.version) return hit.fd;
-    const fd = parseFlow(doc.getText(), { uri: doc.uri });
+    const log = editLogs.get(doc.uri);
+    editLogs.delete(doc.uri);
+    let fd: FlowDocument | undefined;
+    if (hit && log && log.baseVersion === hit.version && log.endVersion === doc.version && log.changes.length > 0) {
+      // the previous version's FlowDocument is taken over by the re-parse (never used again)
+      parsed.delete(doc.uri);
+      let cur: FlowDocument | undefined = hit.fd;
+      for (const change of log.changes) {
+        cur = tryReparseFlow(cur, change);
+        if (!cur) break;
+      }
+      if (cur && cur.text === doc.getText()) fd = cur;
+    }
+    fd ??= parseFlow(doc.getText(), { uri: doc.uri });
     parsed.set(doc.uri, { version: doc.version, fd });
     return fd;
   }
@@ -215,6 +251,7 @@ export function createServer(connection: Connection, options: ServerOptions = {}
     const uri = e.document.uri;
     cancel(uri);
     parsed.delete(uri);
+    editLogs.delete(uri);
     analysed.delete(uri);
     openedVersion.delete(uri);
     if (isFlowUri(uri)) void connection.sendDiagnostics({ uri, diagnostics: [] }).catch((err: unknown) => logError('clearing diagnostics', err));

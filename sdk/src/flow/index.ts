@@ -4,3 +4,4 @@ export * from './expression.js';
 export * from './parse.js';
 export * from './schema.js';
 export { formatPath } from './paths.js';
+export * from './incremental.js';

@@ -561,6 +561,11 @@ class Builder {
     return { ...this.nodeOf(e, ['processes']), name: e.key, steps: steps ? this.steps(steps.value, [...p, 'steps'], 0) : [] };
   }
 
+  /** One top-level step item (for incremental re-parsing); undefined when it is not a step. */
+  topLevelStep(item: unknown, path: NodePath): Step | undefined {
+    return this.step(item, path, 0);
+  }
+
   private steps(node: unknown, path: NodePath, depth: number): Step[] {
     const seq = this.deref(node);
     if (!isSeq(seq) || depth > MAX_STEP_DEPTH) return [];
@@ -677,6 +682,16 @@ class Builder {
       }
     }
   }
+}
+
+/**
+ * Builds the model of one item of the top-level `steps` list (for `reparseFlow`): `doc` is the
+ * yaml Document the item node belongs to, `text` the text its ranges index. Internal.
+ */
+export function buildTopLevelStep(doc: Document.Parsed, item: unknown, path: NodePath, text: string): { step: Step | undefined; problems: ParseProblem[] } {
+  const builder = new Builder(doc, doc.contents, text);
+  const step = builder.topLevelStep(item, path);
+  return { step, problems: builder.problems };
 }
 
 // ---------------------------------------------------------------------------------------------
