@@ -20,7 +20,7 @@
 import { Pair, YAMLMap, YAMLSeq, isMap, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, LineCounter, Node as YamlNode } from 'yaml';
 import type { Flow, ParseProblem, Range, Step } from './model.js';
-import { buildTopLevelStep, parseFlow } from './parse.js';
+import { buildTopLevelStep, lineTable as lineTableOfText, parseFlow } from './parse.js';
 import type { FlowDocument } from './parse.js';
 import { findPair, keyRangeOf, locate, pathAtOffset, valueRangeOf } from './paths.js';
 import { validateFlowSchema } from './schema.js';
@@ -121,34 +121,6 @@ function shiftDeep<T>(v: T, shift: (r: Range) => Range): T {
     else out[k] = shiftDeep(x, shift);
   }
   return out as T;
-}
-
-/** positionAt / offsetAt of a text without CR (LSP semantics, as parseFlow's). */
-function makeLineTable(text: string): { positionAt: FlowDocument['positionAt']; offsetAt: FlowDocument['offsetAt'] } {
-  const starts = [0];
-  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
-  return {
-    positionAt(offset) {
-      const o = Math.max(0, Math.min(Number.isFinite(offset) ? Math.floor(offset) : 0, text.length));
-      let lo = 0;
-      let hi = starts.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if ((starts[mid] as number) <= o) lo = mid;
-        else hi = mid - 1;
-      }
-      return { line: lo, character: o - (starts[lo] as number) };
-    },
-    offsetAt(pos) {
-      if (!pos || !Number.isFinite(pos.line) || pos.line < 0) return 0;
-      if (pos.line >= starts.length) return text.length;
-      const start = starts[pos.line] as number;
-      let end = pos.line + 1 < starts.length ? (starts[pos.line + 1] as number) : text.length;
-      while (end > start && text.charCodeAt(end - 1) === 10) end--;
-      const ch = Number.isFinite(pos.character) ? Math.max(0, Math.floor(pos.character)) : 0;
-      return Math.min(start + ch, end);
-    },
-  };
 }
 
 function tryIncremental(prev: FlowDocument, change: TextChange, newText: string): FlowDocument | undefined {
@@ -287,7 +259,7 @@ function tryIncremental(prev: FlowDocument, change: TextChange, newText: string)
   for (let k = i + 1; k < newStarts.length; k++) newStarts[k] = (newStarts[k] as number) + delta;
 
   let lineTable: { positionAt: FlowDocument['positionAt']; offsetAt: FlowDocument['offsetAt'] } | undefined;
-  const lineTableOf = (): { positionAt: FlowDocument['positionAt']; offsetAt: FlowDocument['offsetAt'] } => (lineTable ??= makeLineTable(newText));
+  const lineTableOf = (): { positionAt: FlowDocument['positionAt']; offsetAt: FlowDocument['offsetAt'] } => (lineTable ??= lineTableOfText(newText));
   let full: FlowDocument | undefined;
   const fullDoc = (): FlowDocument => (full ??= parseFlow(newText, prev.uri !== undefined ? { uri: prev.uri } : {}));
   const result: FlowDocument = {

@@ -123,6 +123,12 @@ function makeOffsetAt(text: string, starts: number[]): (pos: Position) => number
   };
 }
 
+/** positionAt / offsetAt of a text (LSP semantics); shared by parseFlow and the incremental re-parse. @internal */
+export function lineTable(text: string): { positionAt: (offset: number) => Position; offsetAt: (pos: Position) => number } {
+  const starts = lineStarts(text);
+  return { positionAt: makePositionAt(text, starts), offsetAt: makeOffsetAt(text, starts) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scalar content offsets: where each character of a scalar's value sits in the source
 // ---------------------------------------------------------------------------------------------
@@ -778,15 +784,15 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
     }
   }
   problems.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
-  const starts = lineStarts(src);
+  const lines = lineTable(src);
   const result = {
     text: src,
     root,
     flow,
     problems,
     isLegacy: isLegacyFlow(tree),
-    positionAt: makePositionAt(src, starts),
-    offsetAt: makeOffsetAt(src, starts),
+    positionAt: lines.positionAt,
+    offsetAt: lines.offsetAt,
     rangeAt(path: NodePath, part: 'key' | 'value' = 'value'): Range | undefined {
       try {
         const loc = locate(tree, path);
