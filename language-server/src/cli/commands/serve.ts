@@ -8,6 +8,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ExchangeInput, FlowRunner, LogLevel, ReceiverStats, SessionHandling } from '@sessionflow/sdk';
+import { NEVER_SENT_HEADERS } from '@sessionflow/sdk';
 import { CliError, UsageError, parseArgs } from '../args.js';
 import { type CliCommand, type CliIO, println } from '../io.js';
 import { formatDuration, formatReceiverTable } from '../mpl-format.js';
@@ -48,24 +49,12 @@ export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const SESSION_COOKIE = 'SF_SENDER_SESSION';
 const MAX_CSRF_SESSIONS = 10_000;
 
-/** Request headers that are not part of the message. */
-const NOT_MESSAGE_HEADERS = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-csrf-token',
-  'host',
-  'content-length',
-  'content-type',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'upgrade',
-  'expect',
-]);
+/**
+ * Request headers that are not part of the message: the ones no adapter may send (credentials,
+ * cookies, framing — the SDK's list), plus the sender's CSRF token, the content type (kept as
+ * the message's own) and `Expect`.
+ */
+const NOT_MESSAGE_HEADERS: ReadonlySet<string> = new Set([...NEVER_SENT_HEADERS, 'x-csrf-token', 'content-type', 'expect']);
 
 export interface ServeOptions {
   /** Flow file (relative to io.cwd). */
