@@ -20,7 +20,7 @@
 import { Pair, YAMLMap, YAMLSeq, isMap, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, LineCounter, Node as YamlNode } from 'yaml';
 import type { Flow, ParseProblem, Range, Step } from './model.js';
-import { buildTopLevelStep, lineTable as lineTableOfText, parseFlow } from './parse.js';
+import { buildTopLevelStep, documentData, lineTable as lineTableOfText, parseFlow } from './parse.js';
 import type { FlowDocument } from './parse.js';
 import { findPair, keyRangeOf, locate, pathAtOffset, valueRangeOf } from './paths.js';
 import { validateFlowSchema } from './schema.js';
@@ -56,19 +56,23 @@ const SNIPPET_PREFIX = 'steps:\n';
 function initialState(doc: FlowDocument): IncState | null {
   const text = doc.text;
   if (text.includes('\r') || text.includes('\t') || text.startsWith('%') || text.includes('\n%')) return null;
+  // yaml errors and warnings are all in `problems` (flow/yaml-syntax)
   if (doc.problems.some((p) => p.code === 'flow/yaml-syntax')) return null;
-  const yaml = doc.yaml;
-  if (yaml.errors.length > 0 || yaml.warnings.length > 0) return null;
-  const root = yaml.contents;
+  // a tree built by parseFlow's fast path has no anchors or aliases and its data is known;
+  // else the yaml Document (already parsed then) is checked and converted
+  const known = documentData.get(doc);
+  const root = known?.fast ? doc.root : doc.yaml.contents;
   if (!isMap(root) || root.flow) return null;
-  let anchored = false;
-  visit(yaml, (_key, node) => {
-    if (node && typeof node === 'object' && ('anchor' in node && (node as { anchor?: string }).anchor)) anchored = true;
-    if (node && typeof node === 'object' && (node as { constructor?: { name?: string } }).constructor?.name === 'Alias') anchored = true;
-    if (anchored) return visit.BREAK;
-    return undefined;
-  });
-  if (anchored) return null;
+  if (!known?.fast) {
+    let anchored = false;
+    visit(doc.yaml, (_key, node) => {
+      if (node && typeof node === 'object' && 'anchor' in node && (node as { anchor?: string }).anchor) anchored = true;
+      if (node && typeof node === 'object' && (node as { constructor?: { name?: string } }).constructor?.name === 'Alias') anchored = true;
+      if (anchored) return visit.BREAK;
+      return undefined;
+    });
+    if (anchored) return null;
+  }
   const pair = findPair(root, 'steps');
   const seq = pair?.value;
   if (!isSeq(seq) || seq.flow) return null;
@@ -89,7 +93,7 @@ function initialState(doc: FlowDocument): IncState | null {
     itemStarts.push(lineStart);
   }
   if (itemStarts.length < 2) return null;
-  const data = yaml.toJS({ maxAliasCount: 100 }) as unknown;
+  const data = known ? known.data : (doc.yaml.toJS({ maxAliasCount: 100 }) as unknown);
   if (!data || typeof data !== 'object' || Array.isArray(data) || !Array.isArray((data as Record<string, unknown>).steps)) return null;
   return { data: data as Record<string, unknown>, itemStarts, col, tree: root };
 }

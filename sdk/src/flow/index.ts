@@ -5,3 +5,5 @@ export * from './parse.js';
 export * from './schema.js';
 export { formatPath } from './paths.js';
 export * from './incremental.js';
+export { fastTree } from './fast-tree.js';
+export type { FastTree } from './fast-tree.js';

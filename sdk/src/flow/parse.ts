@@ -5,7 +5,7 @@
  * (CST offsets, i.e. UTF-16 indexes into the text); nothing here searches the text.
  */
 import { Document, LineCounter, Scalar as YamlScalar, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Node as YamlNode, Pair, YAMLMap } from 'yaml';
+import type { Node as YamlNode, YAMLMap } from 'yaml';
 import { checkCondition, parseTemplate } from './expression.js';
 import type { TemplateError } from './expression.js';
 import type {
@@ -35,12 +35,19 @@ import { STEP_KINDS } from './model.js';
 import { formatPath, keyRangeOf, keyString, locate, nodeRange, pathAtOffset, valueRangeOf } from './paths.js';
 import type { NodeTree } from './paths.js';
 import { validateFlowSchema } from './schema.js';
+import { fastTree } from './fast-tree.js';
 
 export interface ParseFlowOptions {
   /** Document URI, kept on the result. */
   uri?: string;
   /** Validate against the flow JSON Schema (default true). */
   schema?: boolean;
+  /**
+   * Build the node tree from js-yaml's event stream when the text is in its plain subset
+   * (default true; see fast-tree.ts). Same tree, model and problems either way; false always
+   * uses the yaml library's parser (tests compare the two).
+   */
+  fastPath?: boolean;
 }
 
 export interface FlowDocument {
@@ -48,10 +55,10 @@ export interface FlowDocument {
   text: string;
   /**
    * The parsed yaml Document (with comments and CST details), for minimal edits (designer,
-   * quick fixes).
+   * quick fixes). When the fast path built `root`, the Document is parsed on first use.
    */
   readonly yaml: Document.Parsed;
-  /** Line table of the yaml parse. */
+  /** Line table of the yaml parse (made with `yaml`). */
   readonly lineCounter: LineCounter;
   /**
    * The root node the model was built from (`yaml.contents`).
@@ -233,15 +240,53 @@ export function scalarContentOffsets(node: YamlScalar, text: string): number[] |
 interface Entry {
   key: string;
   keyRange: Range | undefined;
-  pair: Pair<unknown, unknown>;
   value: YamlNode | null;
 }
+
+/**
+ * A map's entries with string keys, first occurrence of a key only (duplicates are a yaml
+ * error), in document order. Maps in flows are small: a list searched in order is cheaper to
+ * build than a Map, and a lookup table is added only for large maps.
+ */
+class Entries {
+  readonly list: Entry[] = [];
+  private index: Map<string, Entry> | undefined;
+
+  get(key: string): Entry | undefined {
+    if (this.index) return this.index.get(key);
+    for (const e of this.list) if (e.key === key) return e;
+    return undefined;
+  }
+
+  add(e: Entry): void {
+    if (this.get(e.key)) return;
+    this.list.push(e);
+    if (this.index) this.index.set(e.key, e);
+    else if (this.list.length > 16) this.index = new Map(this.list.map((x) => [x.key, x]));
+  }
+
+  values(): Entry[] {
+    return this.list;
+  }
+}
+
+const NO_ENTRIES: Entries = new Entries();
+
+interface TemplateOptions {
+  /** Numbers and booleans are accepted as their text. */
+  loose?: boolean;
+  /** The value is a condition (`while`, `if`). */
+  condition?: boolean;
+}
+const PLAIN_TEMPLATE: TemplateOptions = {};
+const LOOSE_TEMPLATE: TemplateOptions = { loose: true };
+const CONDITION_TEMPLATE: TemplateOptions = { condition: true };
 
 class Builder {
   readonly problems: ParseProblem[] = [];
 
   constructor(
-    private readonly doc: Document.Parsed,
+    private readonly doc: Document,
     private readonly root: unknown,
     private readonly text: string,
   ) {}
@@ -275,15 +320,15 @@ class Builder {
   }
 
   /** Map entries with string keys (first occurrence wins; duplicates are a yaml error). */
-  private entries(node: unknown): Map<string, Entry> {
-    const out = new Map<string, Entry>();
+  private entries(node: unknown): Entries {
     const map = this.deref(node);
-    if (!isMap(map)) return out;
+    if (!isMap(map)) return NO_ENTRIES;
+    const out = new Entries();
     for (const item of (map as YAMLMap).items) {
       if (!isPair(item)) continue;
       const key = keyString(item.key);
-      if (key === undefined || out.has(key)) continue;
-      out.set(key, { key, keyRange: nodeRange(item.key), pair: item as Pair<unknown, unknown>, value: this.deref(item.value) });
+      if (key === undefined) continue;
+      out.add({ key, keyRange: nodeRange(item.key), value: this.deref(item.value) });
     }
     return out;
   }
@@ -352,7 +397,7 @@ class Builder {
    * A string value that may hold expressions. With `loose`, numbers and booleans are accepted
    * as their text (header values such as `X-Count: 5`).
    */
-  private template(e: Entry | undefined, path: NodePath, opts: { loose?: boolean; condition?: boolean } = {}): TemplateScalar | undefined {
+  private template(e: Entry | undefined, path: NodePath, opts: TemplateOptions = PLAIN_TEMPLATE): TemplateScalar | undefined {
     if (!e || !isScalar(e.value)) return undefined;
     const v = e.value.value;
     let value: string;
@@ -361,7 +406,7 @@ class Builder {
     else return undefined;
     const p = [...path, e.key];
     const range = this.valueRange(e);
-    const { template, errors } = parseTemplate(value);
+    const { template, errors } = this.parsedTemplate(value);
     if (typeof v === 'string') {
       if (errors.length > 0) this.reportTemplateErrors(e.value, range, p, errors, 'expression');
       else if (opts.condition) {
@@ -372,12 +417,27 @@ class Builder {
     return { value, template, range, keyRange: e.keyRange, path: p };
   }
 
+  /**
+   * Templates by source text: flows repeat the same values (`${header.X-Request-Id}`, content
+   * types) many times; a Template is never mutated, so one parse serves every occurrence.
+   */
+  private readonly templates = new Map<string, ReturnType<typeof parseTemplate>>();
+
+  private parsedTemplate(value: string): ReturnType<typeof parseTemplate> {
+    let t = this.templates.get(value);
+    if (!t) {
+      t = parseTemplate(value);
+      if (this.templates.size < 10_000) this.templates.set(value, t);
+    }
+    return t;
+  }
+
   private templateEntries(e: Entry | undefined, path: NodePath): TemplateEntry[] {
     if (!e) return [];
     const p = [...path, e.key];
     const out: TemplateEntry[] = [];
     for (const entry of this.entries(e.value).values()) {
-      const value = this.template(entry, p, { loose: true });
+      const value = this.template(entry, p, LOOSE_TEMPLATE);
       if (value && entry.keyRange) out.push({ name: entry.key, keyRange: entry.keyRange, value });
     }
     return out;
@@ -478,7 +538,7 @@ class Builder {
     const p: NodePath = ['sender'];
     const m = this.entries(e.value);
     const raw: Record<string, unknown> = {};
-    for (const [k, v] of m) if (k !== 'adapter' && k !== 'path' && k !== 'csrf') raw[k] = this.toJS(v.value);
+    for (const { key: k, value: v } of m.values()) if (k !== 'adapter' && k !== 'path' && k !== 'csrf') raw[k] = this.toJS(v);
     return {
       ...this.nodeOf(e, []),
       adapter: this.str(m.get('adapter'), p),
@@ -597,51 +657,44 @@ class Builder {
     }
     if (!kindEntry) return undefined;
     const kind = kindEntry.key as StepKind;
-    const base = {
-      range: this.rangeOf(node),
-      path,
-      id: this.str(m.get('id'), path),
-      name: this.str(m.get('name'), path),
-      kindKeyRange: kindEntry.keyRange ?? this.rangeOf(node),
-    };
+    // Every step object is an explicit literal with its fields in one order: a spread of shared
+    // fields would give each object its own V8 hidden class, making every later read of a step
+    // field (analysis, runner, designer) a slow megamorphic lookup.
+    const range = this.rangeOf(node);
+    const id = this.str(m.get('id'), path);
+    const name = this.str(m.get('name'), path);
+    const kindKeyRange = kindEntry.keyRange ?? this.rangeOf(node);
     const kp = [...path, kind];
     const inner = this.entries(kindEntry.value);
     switch (kind) {
       case 'call':
       case 'send': {
-        const step: CallStep = {
-          ...base,
-          kind,
-          receiver: this.name(kindEntry, path),
-          method: this.str(m.get('method'), path),
-          urlPath: this.template(m.get('path'), path),
-          headers: this.templateEntries(m.get('headers'), path),
-          query: this.templateEntries(m.get('query'), path),
-          body: this.body(m.get('body'), path),
-        };
+        const receiver = this.name(kindEntry, path);
+        const method = this.str(m.get('method'), path);
+        const urlPath = this.template(m.get('path'), path);
+        const headers = this.templateEntries(m.get('headers'), path);
+        const query = this.templateEntries(m.get('query'), path);
+        const body = this.body(m.get('body'), path);
+        const step: CallStep = { range, path, id, name, kindKeyRange, kind, receiver, method, urlPath, headers, query, body };
         return step;
       }
-      case 'set':
-        return {
-          ...base,
-          kind,
-          headers: this.templateEntries(inner.get('headers'), kp),
-          properties: this.templateEntries(inner.get('properties'), kp),
-          body: this.body(inner.get('body'), kp),
-        };
+      case 'set': {
+        const headers = this.templateEntries(inner.get('headers'), kp);
+        const properties = this.templateEntries(inner.get('properties'), kp);
+        const body = this.body(inner.get('body'), kp);
+        return { range, path, id, name, kindKeyRange, kind, headers, properties, body };
+      }
       case 'script':
-        return { ...base, kind, script: this.name(kindEntry, path) };
+        return { range, path, id, name, kindKeyRange, kind, script: this.name(kindEntry, path) };
       case 'process':
-        return { ...base, kind, process: this.name(kindEntry, path) };
-      case 'split':
-        return {
-          ...base,
-          kind,
-          splitPath: this.str(inner.get('path'), kp),
-          parallel: this.bool(inner.get('parallel'), kp),
-          maxConcurrency: this.num(inner.get('maxConcurrency'), kp),
-          steps: this.steps(inner.get('steps')?.value, [...kp, 'steps'], depth + 1),
-        };
+        return { range, path, id, name, kindKeyRange, kind, process: this.name(kindEntry, path) };
+      case 'split': {
+        const splitPath = this.str(inner.get('path'), kp);
+        const parallel = this.bool(inner.get('parallel'), kp);
+        const maxConcurrency = this.num(inner.get('maxConcurrency'), kp);
+        const steps = this.steps(inner.get('steps')?.value, [...kp, 'steps'], depth + 1);
+        return { range, path, id, name, kindKeyRange, kind, splitPath, parallel, maxConcurrency, steps };
+      }
       case 'multicast': {
         const branches: Step[][] = [];
         const seq = this.deref(inner.get('branches')?.value);
@@ -650,16 +703,14 @@ class Builder {
             branches.push(this.steps(b, [...kp, 'branches', bi], depth + 1));
           });
         }
-        return { ...base, kind, parallel: this.bool(inner.get('parallel'), kp), branches };
+        return { range, path, id, name, kindKeyRange, kind, parallel: this.bool(inner.get('parallel'), kp), branches };
       }
-      case 'loop':
-        return {
-          ...base,
-          kind,
-          while: this.template(inner.get('while'), kp, { condition: true }),
-          max: this.num(inner.get('max'), kp),
-          steps: this.steps(inner.get('steps')?.value, [...kp, 'steps'], depth + 1),
-        };
+      case 'loop': {
+        const whileCond = this.template(inner.get('while'), kp, CONDITION_TEMPLATE);
+        const max = this.num(inner.get('max'), kp);
+        const steps = this.steps(inner.get('steps')?.value, [...kp, 'steps'], depth + 1);
+        return { range, path, id, name, kindKeyRange, kind, while: whileCond, max, steps };
+      }
       case 'route': {
         const when: RouteWhen[] = [];
         const whenEntry = inner.get('when');
@@ -673,14 +724,18 @@ class Builder {
             when.push({
               range: this.rangeOf(wnode),
               path: wp,
-              if: this.template(wm.get('if'), wp, { condition: true }),
+              if: this.template(wm.get('if'), wp, CONDITION_TEMPLATE),
               steps: this.steps(wm.get('steps')?.value, [...wp, 'steps'], depth + 1),
             });
           });
         }
         const otherwise = inner.get('otherwise');
         return {
-          ...base,
+          range,
+          path,
+          id,
+          name,
+          kindKeyRange,
           kind,
           when,
           otherwise: otherwise ? this.steps(otherwise.value, [...kp, 'otherwise'], depth + 1) : undefined,
@@ -694,7 +749,7 @@ class Builder {
  * Builds the model of one item of the top-level `steps` list (for `reparseFlow`): `doc` is the
  * yaml Document the item node belongs to, `text` the text its ranges index. Internal.
  */
-export function buildTopLevelStep(doc: Document.Parsed, item: unknown, path: NodePath, text: string): { step: Step | undefined; problems: ParseProblem[] } {
+export function buildTopLevelStep(doc: Document, item: unknown, path: NodePath, text: string): { step: Step | undefined; problems: ParseProblem[] } {
   const builder = new Builder(doc, doc.contents, text);
   const step = builder.topLevelStep(item, path);
   return { step, problems: builder.problems };
@@ -750,18 +805,43 @@ function isLegacyFlow(doc: NodeTree): boolean {
   }
 }
 
+/** What a parse keeps for the incremental re-parse: the document's JS data when known. @internal */
+export const documentData = new WeakMap<FlowDocument, { data: unknown; fast: boolean }>();
+
+/** A Document for `toJS` of nodes built by the fast path (no anchors, default schema). */
+let plainDocument: Document | undefined;
+
 /** Parses a flow file (YAML or JSON). Never throws. */
 export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDocument {
   const src = typeof text === 'string' ? text : text === undefined || text === null ? '' : String(text);
-  // Every node and range comes from the yaml library's parse (its CST offsets).
-  const lineCounter = new LineCounter();
-  const doc = safeParseDocument(src, lineCounter);
-  const tree: NodeTree = doc;
-  const root = (tree.contents ?? null) as YamlNode | null;
-  const problems: ParseProblem[] = yamlProblems(doc, src.length);
+  // Every node and range comes from a YAML library: js-yaml's events for the plain subset
+  // (fast-tree.ts, the yaml library's node classes and range rules), else the yaml library.
+  const fast = options.fastPath === false ? undefined : fastTree(src);
+  let parsed: { doc: Document.Parsed; lineCounter: LineCounter } | undefined;
+  const fullParse = (): { doc: Document.Parsed; lineCounter: LineCounter } => {
+    if (!parsed) {
+      const lineCounter = new LineCounter();
+      parsed = { doc: safeParseDocument(src, lineCounter), lineCounter };
+    }
+    return parsed;
+  };
+  let root: YamlNode | null;
+  let problems: ParseProblem[];
+  let builderDoc: Document;
+  if (fast) {
+    root = fast.root;
+    problems = [];
+    builderDoc = plainDocument ??= new Document();
+  } else {
+    const { doc } = fullParse();
+    root = (doc.contents ?? null) as YamlNode | null;
+    problems = yamlProblems(doc, src.length);
+    builderDoc = doc;
+  }
+  const tree: NodeTree = { contents: root };
   let flow: Flow;
   try {
-    const builder = new Builder(doc, root, src);
+    const builder = new Builder(builderDoc, root, src);
     flow = builder.build();
     problems.push(...builder.problems);
   } catch (e) {
@@ -774,7 +854,7 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
   }
   if (options.schema !== false) {
     try {
-      problems.push(...validateFlowSchema(doc));
+      problems.push(...(fast ? validateFlowSchema(tree, { data: fast.data }) : validateFlowSchema(fullParse().doc)));
     } catch (e) {
       problems.push({
         code: 'flow/schema',
@@ -784,15 +864,17 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
     }
   }
   problems.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
-  const lines = lineTable(src);
+  // the line table is made on first use (diagnostics without positions need none)
+  let lines: ReturnType<typeof lineTable> | undefined;
+  const linesOf = (): ReturnType<typeof lineTable> => (lines ??= lineTable(src));
   const result = {
     text: src,
     root,
     flow,
     problems,
     isLegacy: isLegacyFlow(tree),
-    positionAt: lines.positionAt,
-    offsetAt: lines.offsetAt,
+    positionAt: (offset: number) => linesOf().positionAt(offset),
+    offsetAt: (pos: Position) => linesOf().offsetAt(pos),
     rangeAt(path: NodePath, part: 'key' | 'value' = 'value'): Range | undefined {
       try {
         const loc = locate(tree, path);
@@ -809,9 +891,14 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
         return undefined;
       }
     },
-    yaml: doc,
-    lineCounter,
+    get yaml(): Document.Parsed {
+      return fullParse().doc;
+    },
+    get lineCounter(): LineCounter {
+      return fullParse().lineCounter;
+    },
   } as FlowDocument;
+  if (fast) documentData.set(result, { data: fast.data, fast: true });
   if (options.uri !== undefined) result.uri = options.uri;
   return result;
 }

@@ -1,0 +1,460 @@
+/**
+ * Fast path of `parseFlow`: builds the yaml node tree (the `yaml` library's own `YAMLMap`,
+ * `YAMLSeq`, `Pair` and `Scalar` classes, with the same `range` triples the library's composer
+ * gives) from js-yaml's low-level event stream, which is about twenty times quicker than the
+ * `yaml` library's parser on large files.
+ *
+ * Ranges come from js-yaml's events (each scalar's source offsets, each collection's start);
+ * what the events leave out is derived from the token next to them by the same rules the yaml
+ * library applies: a quoted scalar's range includes its quotes, a block scalar starts at its
+ * `|`/`>` indicator, a flow collection ends after its closing bracket, a block-context value's
+ * node end covers its trailing spaces, comment and line break, and a block collection ends where
+ * its last item's node ends. Plain scalars are resolved with the yaml library's own YAML 1.2
+ * core schema tags, so values are the ones `parseDocument` gives.
+ *
+ * Only a plain subset is taken: one document without directives or markers, no tags, anchors or
+ * aliases, no tabs or carriage returns, scalar keys, no duplicate keys, and no construct whose
+ * range rule is not implemented here. Anything else (and every YAML error, which js-yaml throws)
+ * returns undefined, and the caller parses with the yaml library, which reports problems with
+ * ranges. `test/fast-tree.test.ts` checks this tree against `parseDocument` node by node on the
+ * examples, generated flows and thousands of mutations.
+ */
+import { EVENT_ID, SCALAR_STYLE, getScalarValue, parseEvents } from 'js-yaml';
+import type { Event, ScalarEvent } from 'js-yaml';
+import { Pair, Scalar, Schema, YAMLMap, YAMLSeq } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
+
+export interface FastTree {
+  /** Root node, in the yaml library's classes, with the library's ranges. */
+  root: YamlNode;
+  /** The document as plain JS data (what `doc.toJS()` gives). */
+  data: unknown;
+}
+
+/** Result of a plain scalar's resolution by the core schema tags (`default` tags with a `test`). */
+interface CoreTag {
+  test: RegExp;
+  resolve: (str: string, onError: (msg: string) => void, options: object) => unknown;
+}
+
+let coreTags: CoreTag[] | undefined;
+
+function plainTags(): CoreTag[] {
+  if (!coreTags) {
+    const schema = new Schema({ schema: 'core' });
+    coreTags = (schema.tags as unknown as { default?: boolean; test?: RegExp; resolve?: CoreTag['resolve'] }[])
+      .filter((t) => t.default === true && t.test instanceof RegExp && typeof t.resolve === 'function')
+      .map((t) => ({ test: t.test as RegExp, resolve: t.resolve as CoreTag['resolve'] }));
+  }
+  return coreTags;
+}
+
+/**
+ * One real instance of each node class serves as the prototype of the nodes built here: they
+ * inherit its node-type mark (what the library's `isScalar`/`isPair` read) and are `instanceof`
+ * the class, without each running the constructor (a `defineProperty` per node, a tenth of the
+ * build time).
+ */
+const SCALAR_PROTO: object = new Scalar(null);
+const PAIR_PROTO: object = new Pair(null);
+
+function newScalar(): Scalar<unknown> {
+  return Object.create(SCALAR_PROTO) as Scalar<unknown>;
+}
+
+function newPair(key: Scalar, value: YamlNode): Pair {
+  const pair = Object.create(PAIR_PROTO) as Pair;
+  pair.key = key;
+  pair.value = value;
+  return pair;
+}
+
+/** Options the tags' resolve functions read (the yaml library's parse defaults). */
+const RESOLVE_OPTIONS = { intAsBigInt: false };
+
+/** First characters a core-schema null, bool, int or float can start with (else: a string). */
+const MAYBE_TYPED = new Uint8Array(128);
+for (const c of '~nNtTfF0123456789-+.') MAYBE_TYPED[c.charCodeAt(0)] = 1;
+
+class NotFast extends Error {}
+
+function bail(): never {
+  throw new NotFast();
+}
+
+const SPACE = 32;
+const NL = 10;
+const HASH = 35;
+
+/** A collection under construction. */
+interface Frame {
+  node: YAMLMap | YAMLSeq;
+  data: Record<string, unknown> | unknown[];
+  flow: boolean;
+  /** Map only: the key of the pair being built (null = next scalar is a key). */
+  key: Scalar | null;
+  /** Offset after the last item's node (block) / value (flow), for the collection's end. */
+  lastEnd: number;
+  /** Offset just after the last item's indicator or key (`:`/`-`), for an empty value. */
+  start: number;
+  /** Flow only: where the text between its tokens starts (after the last key or value). */
+  gap: number;
+  /** Block only: the column of its first key or `-` (computed on first use). */
+  col: number;
+}
+
+/**
+ * The tree of `text`, or undefined when the text is outside the fast subset (the caller then
+ * uses the yaml library). Never throws.
+ */
+export function fastTree(text: string): FastTree | undefined {
+  if (text.length === 0 || text.includes('\t') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) return undefined;
+  let events: Event[];
+  try {
+    events = parseEvents(text, { maxDepth: 1000 });
+  } catch {
+    return undefined;
+  }
+  try {
+    return build(text, events);
+  } catch (e) {
+    if (e instanceof NotFast) return undefined;
+    return undefined;
+  }
+}
+
+/**
+ * A block-context value's node end (the third number of a yaml range) when the value ends at
+ * `end`: past its trailing spaces, a comment and the line break, then past the comment lines
+ * (and blank lines before them) indented deeper than its collection's column `col`.
+ */
+function nodeEndAfter(text: string, end: number, col: number): number {
+  let i = end;
+  while (text.charCodeAt(i) === SPACE) i++;
+  if (text.charCodeAt(i) === HASH) {
+    if (i === end && end > 0) return end;
+    while (i < text.length && text.charCodeAt(i) !== NL) i++;
+  }
+  if (text.charCodeAt(i) !== NL) return i;
+  i++;
+  for (;;) {
+    let j = i;
+    let lineStart = j;
+    for (;;) {
+      while (text.charCodeAt(j) === SPACE) j++;
+      if (text.charCodeAt(j) !== NL) break;
+      j++;
+      lineStart = j;
+    }
+    if (text.charCodeAt(j) !== HASH || j - lineStart <= col) return i;
+    while (j < text.length && text.charCodeAt(j) !== NL) j++;
+    if (j >= text.length) return j;
+    i = j + 1;
+  }
+}
+
+/**
+ * A node's end in flow context: past the spaces, line breaks and comments up to the next token.
+ * (The yaml library sometimes stops earlier; nothing reads this number of a flow-context node:
+ * only a block collection's end comes from its last item's node end.)
+ */
+function flowNodeEnd(text: string, end: number): number {
+  let i = end;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === SPACE || c === NL) i++;
+    else if (c === HASH) {
+      while (i < text.length && text.charCodeAt(i) !== NL) i++;
+    } else return i;
+  }
+}
+
+/** Column of the collection a block-context value belongs to (the root has none: infinite). */
+function columnOfFrame(text: string, frame: Frame | undefined): number {
+  if (!frame) return Number.POSITIVE_INFINITY;
+  if (frame.col < 0) frame.col = columnOf(text, (frame.node.range as number[])[0] as number);
+  return frame.col;
+}
+
+/** Column of an offset (its distance from the line start). */
+function columnOf(text: string, at: number): number {
+  return at - (text.lastIndexOf('\n', at - 1) + 1);
+}
+
+/**
+ * A flow collection in a block collection must be indented past it on every line it continues
+ * on (the closing bracket may sit at the block collection's column); else the yaml library
+ * reports an error, so the slow path takes the text.
+ */
+function checkFlowIndent(text: string, start: number, end: number, parent: Frame | undefined): void {
+  let nl = text.indexOf('\n', start);
+  if (nl < 0 || nl >= end) return;
+  const min = parent ? columnOf(text, (parent.node.range as number[])[0] as number) : -1;
+  while (nl >= 0 && nl < end) {
+    let i = nl + 1;
+    while (text.charCodeAt(i) === SPACE) i++;
+    const indent = i - nl - 1;
+    const c = text.charCodeAt(i);
+    if (c !== NL) {
+      if (i === end - 1 ? indent < min : indent <= min) bail();
+    }
+    nl = text.indexOf('\n', nl + 1);
+  }
+}
+
+/** Whether the next non-blank line after `at` (a line start) is a comment line. */
+function commentFollows(text: string, at: number): boolean {
+  let i = at;
+  for (;;) {
+    while (text.charCodeAt(i) === SPACE) i++;
+    const c = text.charCodeAt(i);
+    if (c === NL) {
+      i++;
+      continue;
+    }
+    return c === HASH;
+  }
+}
+
+function build(text: string, events: Event[]): FastTree {
+  const tags = plainTags();
+  let n = events.length;
+  if (n < 2 || (events[0] as Event).type !== EVENT_ID.DOCUMENT) bail();
+  const doc = events[0] as Extract<Event, { type: 1 }>;
+  if (doc.explicitStart || doc.explicitEnd || doc.directives.length > 0) bail();
+  // the stream: DOCUMENT, the root node's events, POP (document)
+  if ((events[n - 1] as Event).type !== EVENT_ID.POP) bail();
+  n -= 1;
+  const stack: Frame[] = [];
+  let root: YamlNode | undefined;
+  let rootData: unknown;
+
+  const attach = (node: YamlNode, data: unknown, start: number, end: number, nodeEnd: number): void => {
+    const top = stack[stack.length - 1];
+    // inside a flow collection, the separators before a node hold no comment (the yaml library's
+    // rules for comments there differ from js-yaml's)
+    if (top?.flow) {
+      for (let i = top.gap; i < start; i++) if (text.charCodeAt(i) === HASH) bail();
+      top.gap = end;
+    }
+    if (!top) {
+      if (root !== undefined) bail();
+      root = node;
+      rootData = data;
+      return;
+    }
+    if (top.node instanceof YAMLMap) {
+      if (top.key === null) {
+        // a key: scalars only
+        if (!(node instanceof Scalar)) bail();
+        const k = node.value;
+        const ks = k === null ? '' : typeof k === 'object' ? bail() : String(k);
+        // duplicates (the slow path reports them) and `__proto__` (toJS defines it specially)
+        if (ks === '__proto__') bail();
+        const items = top.node.items as Pair[];
+        if (items.length < 32) {
+          for (const it of items) {
+            const v = (it.key as Scalar).value;
+            if ((v === null ? '' : String(v)) === ks) bail();
+          }
+        } else if (Object.prototype.hasOwnProperty.call(top.data, ks)) bail();
+        top.key = node;
+        top.start = end;
+        return;
+      }
+      const pair = newPair(top.key, node);
+      (top.node.items as Pair[]).push(pair);
+      const key = top.key.value;
+      (top.data as Record<string, unknown>)[key === null ? '' : String(key)] = data;
+      top.key = null;
+    } else {
+      (top.node.items as unknown[]).push(node);
+      (top.data as unknown[]).push(data);
+    }
+    top.lastEnd = top.flow ? end : nodeEnd;
+  };
+
+  for (let i = 1; i < n; i++) {
+    const ev = events[i] as Event;
+    // each event is read once: letting it go now keeps the garbage collector from copying the
+    // whole event list while the tree grows (the build allocates mostly long-lived nodes)
+    (events as unknown[])[i] = undefined;
+    switch (ev.type) {
+      case EVENT_ID.SCALAR: {
+        if (ev.anchorStart >= 0 || ev.tagStart >= 0) bail();
+        const top = stack[stack.length - 1];
+        const isKey = top !== undefined && top.node instanceof YAMLMap && top.key === null;
+        const inFlow = top !== undefined && top.flow;
+        scalar(text, ev, tags, isKey, inFlow, top, attach);
+        break;
+      }
+      case EVENT_ID.MAPPING:
+      case EVENT_ID.SEQUENCE: {
+        if (ev.anchorStart >= 0 || ev.tagStart >= 0) bail();
+        const top = stack[stack.length - 1];
+        if (top && top.node instanceof YAMLMap && top.key === null) bail(); // complex key
+        const flow = ev.style === 2;
+        if (!flow && top?.flow) bail();
+        const isMap = ev.type === EVENT_ID.MAPPING;
+        const node = isMap ? new YAMLMap() : new YAMLSeq();
+        if (flow) node.flow = true;
+        // a block collection starts at its first key or `-`; a flow one at its bracket
+        const start = ev.start;
+        if (flow && text.charCodeAt(start) !== (isMap ? 123 : 91)) bail();
+        node.range = [start, start, start];
+        stack.push({ node, data: isMap ? {} : [], flow, key: null, lastEnd: -1, start, gap: start, col: -1 });
+        break;
+      }
+      case EVENT_ID.POP: {
+        const frame = stack.pop();
+        if (!frame) bail();
+        if (frame.key !== null) bail();
+        const node = frame.node;
+        const start = (node.range as [number, number, number])[0];
+        let end: number;
+        let nodeEnd: number;
+        if (frame.flow) {
+          // the closing bracket: after the last item, past spaces, line breaks, commas and comments
+          let j = frame.lastEnd >= 0 ? frame.lastEnd : start + 1;
+          const close = node instanceof YAMLMap ? 125 : 93;
+          for (;;) {
+            const c = text.charCodeAt(j);
+            if (c === SPACE || c === NL || c === 44 /* , */) j++;
+            else break;
+          }
+          if (text.charCodeAt(j) !== close) bail();
+          end = j + 1;
+          const parent = stack[stack.length - 1];
+          if (!parent || !parent.flow) {
+            checkFlowIndent(text, start, end, parent);
+            nodeEnd = nodeEndAfter(text, end, columnOfFrame(text, parent));
+          } else nodeEnd = flowNodeEnd(text, end);
+        } else {
+          if (frame.lastEnd < 0) bail();
+          end = frame.lastEnd;
+          // comment lines after the last item belong to it by rules not modelled here
+          if (commentFollows(text, end)) bail();
+          nodeEnd = end;
+        }
+        node.range = [start, end, nodeEnd];
+        attach(node, frame.data, start, end, nodeEnd);
+        break;
+      }
+      default:
+        // aliases, nested documents
+        bail();
+    }
+  }
+  if (stack.length > 0 || root === undefined) bail();
+  // the document's root: the yaml library's root map/seq range is the same (block) or bracketed (flow)
+  if (!(root instanceof YAMLMap) && !(root instanceof YAMLSeq)) bail();
+  return { root, data: rootData };
+}
+
+function scalar(
+  text: string,
+  ev: ScalarEvent,
+  tags: CoreTag[],
+  isKey: boolean,
+  inFlow: boolean,
+  top: Frame | undefined,
+  attach: (node: YamlNode, data: unknown, start: number, end: number, nodeEnd: number) => void,
+): void {
+  let start: number;
+  let end: number;
+  let value: unknown;
+  let source: string;
+  const node = newScalar();
+  if (ev.valueStart < 0) {
+    // an empty value: just after its `:` or `-` and the spaces after it
+    if (isKey || !top || top.flow) bail();
+    let j = top.start;
+    if (top.node instanceof YAMLMap) {
+      if (text.charCodeAt(j) !== 58 /* : */) bail();
+      j++;
+    } else bail();
+    while (text.charCodeAt(j) === SPACE) j++;
+    start = end = j;
+    // a comment after an empty value extends its node end by rules not modelled here
+    if (text.charCodeAt(j) === HASH || (text.charCodeAt(j) === NL && commentFollows(text, j + 1))) bail();
+    value = null;
+    source = '';
+    node.type = Scalar.PLAIN;
+    node.value = null;
+    node.source = source;
+    node.range = [start, end, end];
+    attach(node, value, start, end, end);
+    return;
+  }
+  switch (ev.style) {
+    case SCALAR_STYLE.PLAIN: {
+      start = ev.valueStart;
+      end = ev.valueEnd;
+      source = ev.fast ? text.slice(start, end) : getScalarValue(text, ev);
+      value = source;
+      if (source.length === 0 || MAYBE_TYPED[source.charCodeAt(0)] === 1) for (const tag of tags) {
+        if (tag.test.test(source)) {
+          value = tag.resolve(source, bail, RESOLVE_OPTIONS);
+          // some tags (float) resolve to a Scalar carrying formatting hints
+          if (value instanceof Scalar) value = value.value;
+          break;
+        }
+      }
+      node.type = Scalar.PLAIN;
+      break;
+    }
+    case SCALAR_STYLE.SINGLE_QUOTED:
+    case SCALAR_STYLE.DOUBLE_QUOTED: {
+      const q = ev.style === SCALAR_STYLE.SINGLE_QUOTED ? 39 : 34;
+      start = ev.valueStart - 1;
+      end = ev.valueEnd + 1;
+      if (text.charCodeAt(start) !== q || text.charCodeAt(end - 1) !== q) bail();
+      // a multi-line double-quoted scalar with escapes: escaped line breaks before empty lines
+      // decode differently in the two libraries
+      if (q === 34 && !ev.fast) {
+        const nl = text.indexOf('\n', ev.valueStart);
+        if (nl >= 0 && nl < ev.valueEnd && text.indexOf('\\', ev.valueStart) < ev.valueEnd && text.indexOf('\\', ev.valueStart) >= 0) bail();
+      }
+      source = getScalarValue(text, ev);
+      value = source;
+      node.type = q === 39 ? Scalar.QUOTE_SINGLE : Scalar.QUOTE_DOUBLE;
+      break;
+    }
+    default: {
+      // block scalars: only as a block map value, `key: |` / `key: >` with an optional chomping
+      // indicator and nothing else on the header line
+      if (isKey || inFlow || !top || !(top.node instanceof YAMLMap)) bail();
+      let j = top.start;
+      if (text.charCodeAt(j) !== 58 /* : */) bail();
+      j++;
+      while (text.charCodeAt(j) === SPACE) j++;
+      const ind = text.charCodeAt(j);
+      if (ind !== 124 /* | */ && ind !== 62 /* > */) bail();
+      start = j;
+      j++;
+      const chomp = text.charCodeAt(j);
+      if (chomp === 45 /* - */ || chomp === 43 /* + */) j++;
+      if (text.charCodeAt(j) !== NL || j + 1 !== ev.valueStart) bail();
+      // the range ends after the last content line's break (keep: after the trailing empty
+      // lines); trailing lines holding only spaces follow rules not modelled here
+      let k = ev.valueEnd;
+      while (k > ev.valueStart && text.charCodeAt(k - 1) === NL) k--;
+      if (k === ev.valueStart || text.charCodeAt(k - 1) === SPACE) bail();
+      end = chomp === 43 ? ev.valueEnd : text.charCodeAt(k) === NL ? k + 1 : k;
+      if (commentFollows(text, ev.valueEnd)) bail();
+      source = getScalarValue(text, ev);
+      value = source;
+      node.type = ind === 124 ? Scalar.BLOCK_LITERAL : Scalar.BLOCK_FOLDED;
+      node.value = value;
+      node.source = source;
+      node.range = [start, end, end];
+      attach(node, value, start, end, end);
+      return;
+    }
+  }
+  node.value = value;
+  node.source = source;
+  const nodeEnd = isKey ? end : inFlow ? flowNodeEnd(text, end) : nodeEndAfter(text, end, columnOfFrame(text, top));
+  node.range = [start, end, nodeEnd];
+  attach(node, value, start, end, nodeEnd);
+}
