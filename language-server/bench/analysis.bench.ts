@@ -30,7 +30,7 @@ import { LineCounter, parseDocument, stringify } from 'yaml';
 import { getLanguageService } from 'vscode-json-languageservice';
 import type { Diagnostic as JsonDiagnostic, LanguageService } from 'vscode-json-languageservice';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { AdapterRegistry, flowSchema, parseFlow, reparseFlow, validateFlowSchema } from '@sessionflow/sdk';
+import { AdapterRegistry, fastTree, flowSchema, parseFlow, reparseFlow } from '@sessionflow/sdk';
 import type { FlowDocument } from '@sessionflow/sdk';
 import { analyze, analyzeWith } from '../src/index.js';
 import type { AdapterCatalog, Diagnostic } from '../src/index.js';
@@ -384,10 +384,10 @@ async function breakdown(fx: Fixture, adapters: AdapterCatalog, service: Languag
   const options = { adapters };
   const result = await measureInterleaved(
     {
-      parse: () => parseDocument(fx.yaml, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true, logLevel: 'error' }),
-      yamlLibrary: () => parseDocument(fx.yaml, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true, logLevel: 'error' }),
+      fastTree: () => fastTree(fx.yaml),
       parseFlowNoSchema: () => parseFlow(fx.yaml, { schema: false }),
-      schema: () => validateFlowSchema(doc.root ? { contents: doc.root } : doc.yaml),
+      parseFlow: () => parseFlow(fx.yaml),
+      yamlLibrary: () => parseDocument(fx.yaml, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true, logLevel: 'error' }),
       analyze: () => analyze(doc, options),
       noRules: () => analyzeWith(doc, options, []),
       schemaOnly: () => schemaOnly(service, fx.json),
@@ -399,17 +399,18 @@ async function breakdown(fx: Fixture, adapters: AdapterCatalog, service: Languag
   const of = (k: string): Stats => result[k] as Stats;
   const base = of('schemaOnly').median;
   const rows: [string, number][] = [
-    ['yaml parseDocument (what parseFlow calls first)', of('parse').median],
-    ['  (for comparison: yaml parseDocument, built only on demand)', of('yamlLibrary').median],
-    ['parseFlow without schema (parse + model builder)', of('parseFlowNoSchema').median],
-    ['  of which: model builder (difference)', of('parseFlowNoSchema').median - of('parse').median],
-    ['validateFlowSchema (to JS + ajv)', of('schema').median],
+    ['fastTree: js-yaml events -> yaml node tree + data', of('fastTree').median],
+    ['parseFlow without schema (tree + model builder)', of('parseFlowNoSchema').median],
+    ['  of which: model builder (difference)', of('parseFlowNoSchema').median - of('fastTree').median],
+    ['parseFlow (with JSON Schema via ajv)', of('parseFlow').median],
+    ['  of which: schema validation (difference)', of('parseFlow').median - of('parseFlowNoSchema').median],
     ['analyze (all rules)', of('analyze').median],
     ['  of which: analyzeWith([]) (context, disable-comment scan, sort)', of('noRules').median],
     ['  of which: the rules (difference)', of('analyze').median - of('noRules').median],
+    ['(for comparison: the yaml library\'s parseDocument, the slow path)', of('yamlLibrary').median],
     ['schema-only (vscode-json-languageservice, JSON text)', base],
   ];
-  console.log(`\nbreakdown of the ${fx.steps}-step YAML case, each stage on its own (median of ${of('parse').runs} runs each, interleaved):`);
+  console.log(`\nbreakdown of the ${fx.steps}-step YAML case, each stage on its own (median of ${of('fastTree').runs} runs each, interleaved):`);
   printTable(
     ['stage', 'ms', 'x schema-only'],
     rows.map(([label, ms]) => [label, fmt(ms), (ms / base).toFixed(2)]),

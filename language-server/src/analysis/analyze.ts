@@ -5,7 +5,7 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import { SESSION_HANDLING_MODES, type FlowDocument, type SessionHandling } from '@sessionflow/sdk';
-import { allSteps, lineStart, originOf, rootNode } from './helpers.js';
+import { buildStepIndex, lineStart, originOf, rootNode, stepVisits, type StepVisit } from './helpers.js';
 import { ruleByName, rules } from './registry.js';
 import type { AnalysisOptions, Diagnostic, Finding, QuickFix, ReceiverInfo, Rule, RuleContext, Severity } from './types.js';
 
@@ -45,7 +45,21 @@ export function buildContext(doc: FlowDocument, options: AnalysisOptions): RuleC
   }
   const receiverByName = new Map<string, ReceiverInfo>();
   for (const r of receivers) if (!receiverByName.has(r.receiver.name)) receiverByName.set(r.receiver.name, r);
-  return { doc, flow, adapters: options.adapters, mode, receivers, receiverByName, steps: allSteps(flow) };
+  const index = buildStepIndex(flow, receiverByName);
+  let steps: StepVisit[] | undefined;
+  return {
+    doc,
+    flow,
+    adapters: options.adapters,
+    mode,
+    receivers,
+    receiverByName,
+    // Built on first use: the rules read `index`; quick fixes and tools may read this.
+    get steps(): StepVisit[] {
+      return (steps ??= stepVisits(index));
+    },
+    index,
+  };
 }
 
 interface Suppression {
@@ -223,8 +237,9 @@ export function analyzeWith(doc: FlowDocument, options: AnalysisOptions, ruleLis
   }
   let result = out;
   try {
-    const starts = lineStarts(text);
-    const sup = suppressions(doc, text, starts);
+    // Without the marker there is nothing to suppress: skip the line table too.
+    const starts = text.includes(DISABLE_COMMENT) ? lineStarts(text) : [];
+    const sup = starts.length > 0 ? suppressions(doc, text, starts) : [];
     if (sup.length > 0) {
       result = out.filter((d) => {
         const line = lineAt(starts, d.range.start);

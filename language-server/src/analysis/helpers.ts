@@ -7,8 +7,8 @@
  * Pure functions: no I/O, no LSP types.
  */
 import { isMap, isPair, isScalar, isSeq, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
-import { parseTemplate, type CallStep, type Flow, type FlowDocument, type NodePath, type Range, type Receiver, type Step, type Template, type TemplateScalar } from '@sessionflow/sdk';
-import type { TextEdit } from './types.js';
+import { parseTemplate, type CallStep, type Flow, type FlowDocument, type NodePath, type Range, type Receiver, type Step, type Template, type TemplateEntry, type TemplateScalar } from '@sessionflow/sdk';
+import type { ReceiverInfo, TextEdit } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Step walkers
@@ -76,6 +76,242 @@ export function allSteps(flow: Flow): StepVisit[] {
   walk(flow.steps ?? [], [], undefined, 0);
   for (const p of flow.processes ?? []) walk(p.steps ?? [], [], p.name, 0);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The step index: every step read once per analysis, shared by the rules
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One step with what the rules read from it, read once when the context is built. Reading a
+ * field of a step object is slow (the model's step objects come in very many hidden classes,
+ * so every read is a megamorphic lookup); these nodes all have one shape.
+ */
+export interface StepNode {
+  step: Step;
+  kind: Step['kind'];
+  /** The step's `id` scalar. */
+  id: Step['id'];
+  /** call/send: the `receiver` value as written (any type); undefined for other kinds. */
+  receiver: unknown;
+  /** call/send: the receiver it names (the first of that name), when declared. */
+  info: ReceiverInfo | undefined;
+  /** process: the `process` value as written (any type); undefined for other kinds. */
+  process: unknown;
+  /** call/send/set: the step's `headers`; undefined for other kinds. */
+  headers: TemplateEntry[] | undefined;
+  /** split: `splitIsParallel`; multicast: `multicastIsParallel`; else false. */
+  parallel: boolean;
+  /** Direct child step lists, as `childLists` gives them. */
+  children: StepList[];
+}
+
+export interface StepList {
+  nodes: StepNode[];
+  enclosing: Enclosing;
+}
+
+export interface StepIndex {
+  /** The nodes of the steps `allSteps` visits, in its order. */
+  nodes: StepNode[];
+  /** The nodes of the call and send steps among `nodes`, same order. */
+  calls: StepNode[];
+  /** The main process's steps (the whole tree hangs below). */
+  main: StepNode[];
+  /** Every local process with its steps, in file order. */
+  processList: { name: string; nodes: StepNode[] }[];
+  /** Local process name → its steps, as `processSteps` finds them (the first of that name). */
+  processes: Map<string, StepNode[] | undefined>;
+}
+
+const NO_CHILDREN: StepList[] = [];
+
+/** Reads every step once: the nodes `allSteps` visits plus the step tree the exchange walks use. */
+export function buildStepIndex(flow: Flow, receiverByName: ReadonlyMap<string, ReceiverInfo>): StepIndex {
+  const nodes: StepNode[] = [];
+  const calls: StepNode[] = [];
+  /**
+   * `visible`: within the depth `allSteps` stops at (the tree goes on below). Reads each field
+   * of a step once (step objects are slow to read: see `StepNode`); the child lists are the
+   * ones `childLists` gives.
+   */
+  const build = (steps: Step[], depth: number): StepNode[] => {
+    const list: StepNode[] = [];
+    const visible = depth <= 64;
+    for (const step of steps) {
+      if (!step) continue;
+      const kind = step.kind;
+      let receiver: unknown;
+      let info: ReceiverInfo | undefined;
+      let process: unknown;
+      let parallel = false;
+      let headers: TemplateEntry[] | undefined;
+      if (kind === 'call' || kind === 'send') {
+        receiver = step.receiver?.value;
+        info = receiverByName.get(receiver as string);
+        headers = step.headers;
+      } else if (kind === 'set') {
+        headers = step.headers;
+      } else if (kind === 'process') {
+        process = step.process?.value;
+      } else if (kind === 'split') {
+        parallel = splitIsParallel(step);
+      } else if (kind === 'multicast') {
+        parallel = multicastIsParallel(step);
+      }
+      const node: StepNode = { step, kind, id: step.id, receiver, info, process, headers, parallel, children: NO_CHILDREN };
+      list.push(node);
+      if (visible) {
+        nodes.push(node);
+        if (kind === 'call' || kind === 'send') calls.push(node);
+      }
+      switch (kind) {
+        case 'split':
+          node.children = [{ nodes: build(step.steps ?? [], depth + 1), enclosing: { kind: 'split', step, parallel } }];
+          break;
+        case 'loop':
+          node.children = [{ nodes: build(step.steps ?? [], depth + 1), enclosing: { kind: 'loop', step, parallel: false } }];
+          break;
+        case 'multicast': {
+          const children: StepList[] = [];
+          for (const b of step.branches ?? []) children.push({ nodes: build(b ?? [], depth + 1), enclosing: { kind: 'multicast', step, parallel } });
+          node.children = children;
+          break;
+        }
+        case 'route': {
+          const children: StepList[] = [];
+          for (const w of step.when ?? []) children.push({ nodes: build(w.steps ?? [], depth + 1), enclosing: { kind: 'route', step, parallel: false } });
+          const otherwise = step.otherwise;
+          if (otherwise) children.push({ nodes: build(otherwise, depth + 1), enclosing: { kind: 'route', step, parallel: false } });
+          node.children = children;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return list;
+  };
+  const main = build(flow.steps ?? [], 0);
+  const processList: { name: string; nodes: StepNode[] }[] = [];
+  const processes = new Map<string, StepNode[] | undefined>();
+  for (const p of flow.processes ?? []) {
+    const list = build(p.steps ?? [], 0);
+    processList.push({ name: p.name, nodes: list });
+    if (!processes.has(p.name)) processes.set(p.name, p.steps ? list : undefined);
+  }
+  return { nodes, calls, main, processList, processes };
+}
+
+/** `allSteps(flow)` from the index (same steps, order and enclosing composites). */
+export function stepVisits(index: StepIndex): StepVisit[] {
+  const out: StepVisit[] = [];
+  const walk = (nodes: StepNode[], enclosing: Enclosing[], processName: string | undefined, depth: number): void => {
+    if (depth > 64) return;
+    for (const { step, children } of nodes) {
+      out.push(processName === undefined ? { step, enclosing } : { step, enclosing, processName });
+      for (const child of children) walk(child.nodes, [...enclosing, child.enclosing], processName, depth + 1);
+    }
+  };
+  walk(index.main, [], undefined, 0);
+  for (const p of index.processList) walk(p.nodes, [], p.name, 0);
+  return out;
+}
+
+/** The enclosing composites of a step, innermost first (a linked list: walks share the tails). */
+export interface EnclosingChain {
+  enclosing: Enclosing;
+  outer: EnclosingChain | undefined;
+}
+
+/** The innermost entry of `chain` that `pred` accepts. */
+export function innermost(chain: EnclosingChain | undefined, pred: (e: Enclosing) => boolean): Enclosing | undefined {
+  for (let c = chain; c; c = c.outer) if (pred(c.enclosing)) return c.enclosing;
+  return undefined;
+}
+
+/**
+ * `walkExchange` over the step index: the same steps in the same order, with the enclosing
+ * composites as a chain. With `outerKey`, a local process is not walked again for a call whose
+ * chain has the same key and whose process stack contains one it was already walked with: use
+ * it when the visitor's findings depend on the chain only through that key and repeat visits
+ * add nothing (the visitor dedupes), so a process called from many places is walked once.
+ */
+export function walkExchangeTree(
+  index: StepIndex,
+  visit: (node: StepNode, chain: EnclosingChain | undefined) => void,
+  outerKey?: (chain: EnclosingChain | undefined) => unknown,
+): void {
+  const walked = new Map<string, Map<unknown, string[][]>>();
+  const alreadyWalked = (name: string, key: unknown, stack: string[]): boolean => {
+    let byKey = walked.get(name);
+    if (!byKey) walked.set(name, (byKey = new Map()));
+    const stacks = byKey.get(key);
+    if (stacks?.some((s) => s.every((n) => stack.includes(n)))) return true;
+    if (stacks) stacks.push(stack);
+    else byKey.set(key, [stack]);
+    return false;
+  };
+  const walk = (nodes: StepNode[], chain: EnclosingChain | undefined, stack: string[]): void => {
+    if (stack.length > 32) return;
+    for (const node of nodes) {
+      visit(node, chain);
+      if (node.kind === 'process') {
+        const name = node.process;
+        if (typeof name !== 'string' || stack.includes(name)) continue;
+        const inner = index.processes.get(name);
+        if (!inner) continue;
+        const innerStack = [...stack, name];
+        if (outerKey && alreadyWalked(name, outerKey(chain), innerStack)) continue;
+        walk(inner, { enclosing: { kind: 'process', step: node.step, parallel: false }, outer: chain }, innerStack);
+        continue;
+      }
+      for (const child of node.children) walk(child.nodes, { enclosing: child.enclosing, outer: chain }, stack);
+    }
+  };
+  walk(index.main, undefined, []);
+}
+
+/** `countPerExchange` over the step index. */
+export function countPerExchangeTree(index: StepIndex, nodes: StepNode[], pred: (n: StepNode) => boolean, stack: string[] = []): number {
+  let total = 0;
+  for (const node of nodes) {
+    if (pred(node)) total += 1;
+    switch (node.kind) {
+      case 'split':
+      case 'loop': {
+        const inner = countPerExchangeTree(index, node.children[0]?.nodes ?? [], pred, stack);
+        if (inner > 0) total += 2;
+        break;
+      }
+      case 'multicast':
+        for (const b of node.children) total += countPerExchangeTree(index, b.nodes, pred, stack);
+        break;
+      case 'route': {
+        let best = 0;
+        for (const b of node.children) best = Math.max(best, countPerExchangeTree(index, b.nodes, pred, stack));
+        total += best;
+        break;
+      }
+      case 'process': {
+        const name = node.process;
+        if (typeof name === 'string' && !stack.includes(name) && stack.length < 32) {
+          const inner = index.processes.get(name);
+          if (inner) total += countPerExchangeTree(index, inner, pred, [...stack, name]);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    if (total >= 2) return 2;
+  }
+  return Math.min(total, 2);
+}
+
+/** Whether the node is a call/send step naming receiver `name` (`calledReceiver(step) === name`). */
+export function callsReceiver(node: StepNode, name: string): boolean {
+  return typeof node.receiver === 'string' && node.receiver === name;
 }
 
 export function processSteps(flow: Flow, name: string): Step[] | undefined {

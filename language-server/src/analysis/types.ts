@@ -2,7 +2,7 @@
  * Types of the analysis core. Pure data: offsets into the document text, no LSP types.
  */
 import type { AdapterDefinition, Flow, FlowDocument, Range, Receiver, SessionHandling, VariantDeclaration } from '@sessionflow/sdk';
-import type { StepVisit } from './helpers.js';
+import type { StepIndex, StepVisit } from './helpers.js';
 
 export type { Range } from '@sessionflow/sdk';
 
@@ -99,6 +99,8 @@ export interface RuleContext {
   receiverByName: Map<string, ReceiverInfo>;
   /** Every step of the main process and of every local process, with its context. */
   steps: StepVisit[];
+  /** The steps read once (the nodes of `steps`, the call steps, the tree for exchange walks). */
+  index: StepIndex;
 }
 
 export type FixContext = RuleContext;

@@ -12,8 +12,7 @@ export const rule: Rule = {
   check(ctx) {
     const out: Finding[] = [];
     const first = new Map<string, Range>();
-    for (const { step } of ctx.steps) {
-      const id = step.id;
+    for (const { id } of ctx.index.nodes) {
       if (!id || typeof id.value !== 'string' || id.value === '') continue;
       const prev = first.get(id.value);
       if (!prev) {

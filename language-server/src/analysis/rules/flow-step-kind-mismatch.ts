@@ -1,4 +1,4 @@
-import { isCallStep } from '../helpers.js';
+import type { CallStep } from '@sessionflow/sdk';
 import type { Finding, Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -12,11 +12,10 @@ export const rule: Rule = {
   },
   check(ctx) {
     const out: Finding[] = [];
-    for (const { step } of ctx.steps) {
-      if (!isCallStep(step)) continue;
-      const info = ctx.receiverByName.get(step.receiver?.value);
+    for (const { step: s, kind, info } of ctx.index.calls) {
       const variant = info?.variant;
-      if (!info || !variant || !info.definition || variant.stepKinds.includes(step.kind)) continue;
+      if (!info || !variant || !info.definition || variant.stepKinds.includes(kind as CallStep['kind'])) continue;
+      const step = s as CallStep;
       const other = step.kind === 'call' ? 'send' : 'call';
       const label = `adapter "${info.definition.id}"${info.definition.variants.length > 1 ? ` variant "${variant.id}"` : ''}`;
       const why =

@@ -13,10 +13,9 @@ export const rule: Rule = {
   check(ctx) {
     const out: Finding[] = [];
     const names = (ctx.flow.processes ?? []).map((p) => p.name);
-    for (const { step } of ctx.steps) {
-      if (step.kind !== 'process' || !step.process || typeof step.process.value !== 'string' || step.process.value === '') continue;
-      const name = step.process.value;
-      if (names.includes(name)) continue;
+    const declared = new Set<unknown>(names);
+    for (const { step, kind, process: name } of ctx.index.nodes) {
+      if (kind !== 'process' || typeof name !== 'string' || name === '' || declared.has(name) || step.kind !== 'process') continue;
       const suggestion = closest(name, names);
       out.push({
         range: step.process.range,

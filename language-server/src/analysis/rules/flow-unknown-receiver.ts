@@ -12,11 +12,10 @@ export const rule: Rule = {
   },
   check(ctx) {
     const out: Finding[] = [];
-    const names = ctx.receivers.map((r) => r.receiver.name);
-    for (const { step } of ctx.steps) {
-      if (!isCallStep(step) || !step.receiver || typeof step.receiver.value !== 'string' || step.receiver.value === '') continue;
-      const name = step.receiver.value;
-      if (ctx.receiverByName.has(name)) continue;
+    let names: string[] | undefined;
+    for (const { step, receiver: name } of ctx.index.calls) {
+      if (typeof name !== 'string' || name === '' || ctx.receiverByName.has(name) || !isCallStep(step)) continue;
+      names ??= ctx.receivers.map((r) => r.receiver.name);
       const suggestion = closest(name, names);
       out.push({
         range: step.receiver.range,

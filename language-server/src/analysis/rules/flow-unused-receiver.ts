@@ -1,4 +1,4 @@
-import { calledReceiver, removeEntry } from '../helpers.js';
+import { removeEntry } from '../helpers.js';
 import type { Finding, Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -12,10 +12,7 @@ export const rule: Rule = {
   },
   check(ctx) {
     const used = new Set<string>();
-    for (const { step } of ctx.steps) {
-      const name = calledReceiver(step);
-      if (name !== undefined) used.add(name);
-    }
+    for (const { receiver: name } of ctx.index.calls) if (typeof name === 'string') used.add(name);
     const out: Finding[] = [];
     for (const { receiver } of ctx.receivers) {
       if (used.has(receiver.name)) continue;

@@ -20,6 +20,47 @@ function formatPath(path: NodePath): string {
   return path.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc === '' ? String(s) : `${acc}.${s}`), '');
 }
 
+/**
+ * Every normalised secret key name (lower case, letters and digits only: see `isSecretKey`)
+ * contains one of these words.
+ */
+const KEY_WORDS = ['pass', 'pwd', 'secret', 'token', 'key', 'authorization'];
+
+/**
+ * Finds the words of `KEY_WORDS` in source text the way `isSecretKey` sees a key: any case,
+ * with any characters it drops in between. Exactly two characters outside ASCII lower-case
+ * to a letter it keeps: U+0130 (i) and U+212A (k); every other character it drops.
+ */
+const KEY_WORD_PATTERN = (() => {
+  const dropped = '[^a-zA-Z0-9\\u0130\\u212A]*';
+  const letter = (c: string): string => (c === 'i' ? '[iI\\u0130]' : c === 'k' ? '[kK\\u212A]' : `[${c}${c.toUpperCase()}]`);
+  return new RegExp(KEY_WORDS.map((w) => [...w].map(letter).join(dropped)).join('|'), 'g');
+})();
+
+/**
+ * Offsets where a secret key name may start: every match of `KEY_WORD_PATTERN` (overlapping
+ * ones included), ascending. A key can only be secret when its own source text holds such a
+ * match, as long as the text has no backslash (a `\x..` escape in a double-quoted key can spell
+ * a letter its source does not show): with one, undefined.
+ */
+function keyWordOffsets(text: string): number[] | undefined {
+  if (text.includes('\\')) return undefined;
+  const out: number[] = [];
+  const re = new RegExp(KEY_WORD_PATTERN);
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    out.push(m.index);
+    re.lastIndex = m.index + 1;
+  }
+  return out;
+}
+
+/** Start and end of a node's source (undefined without a usable range). */
+function span(node: unknown): [number, number] | undefined {
+  const r = (node as { range?: unknown } | null | undefined)?.range;
+  if (!Array.isArray(r) || typeof r[0] !== 'number' || typeof r[1] !== 'number') return undefined;
+  return [r[0], typeof r[2] === 'number' ? Math.max(r[1], r[2]) : r[1]];
+}
+
 export const rule: Rule = {
   name: 'security/inline-secret',
   defaultSeverity: 'error',
@@ -31,8 +72,37 @@ export const rule: Rule = {
   },
   check(ctx) {
     const out: Finding[] = [];
-    const root = rootNode(ctx.doc);
-    const visit = (node: unknown, path: NodePath, depth: number): void => {
+    const doc = ctx.doc;
+    const root = rootNode(doc);
+    // A document repeats few key names many times: decide each once.
+    const secret = new Map<string, boolean>();
+    // The path of the node being visited; copied only for a finding.
+    const path: NodePath = [];
+
+    /** The finding for a scalar entry `key: value`, if it holds a literal secret. */
+    const check = (key: string, value: unknown): void => {
+      if (!isScalar(value)) return;
+      // the cheap key test first: most values are not under a secret key
+      if (key === 'credential') return;
+      let isSecret = secret.get(key);
+      if (isSecret === undefined) secret.set(key, (isSecret = isSecretKey(key)));
+      if (!isSecret) return;
+      const v = value.value;
+      const literal = (typeof v === 'string' && v.trim() !== '' && parseTemplate(v).template.parts.every((x) => x.kind === 'text')) || typeof v === 'number';
+      if (!literal) return;
+      const r = value.range;
+      if (!r) return;
+      const at = [...path, key];
+      const isPassword = at.length === 4 && at[0] === 'receivers' && at[2] === 'auth' && key === 'password';
+      out.push({
+        range: { start: r[0], end: r[1] },
+        message: `${formatPath(at)} holds a literal secret: anyone who can read the flow file (repository, reviews, exports) can read it. Declare a credential under credentials and reference it${isPassword ? ' with auth.credential' : ', or read it with ${env.NAME}'}; the value then comes from the credential store`,
+        data: { path: at, ...(isPassword ? { receiver: at[1] } : {}) },
+      });
+    };
+
+    /** Every map entry of the tree (not inside keys), in document order. */
+    const visit = (node: unknown, depth: number): void => {
       if (depth > 64) return;
       if (isMap(node)) {
         for (const p of node.items) {
@@ -40,30 +110,74 @@ export const rule: Rule = {
           const key = String(p.key.value);
           const value = p.value;
           if (isScalar(value)) {
-            // the cheap key test first: most values are not under a secret key
-            if (key === 'credential' || !isSecretKey(key)) continue;
-            const v = value.value;
-            const literal = (typeof v === 'string' && v.trim() !== '' && parseTemplate(v).template.parts.every((x) => x.kind === 'text')) || typeof v === 'number';
-            if (literal) {
-              const r = value.range;
-              if (!r) continue;
-              const at = [...path, key];
-              const isPassword = at.length === 4 && at[0] === 'receivers' && at[2] === 'auth' && key === 'password';
-              out.push({
-                range: { start: r[0], end: r[1] },
-                message: `${formatPath(at)} holds a literal secret: anyone who can read the flow file (repository, reviews, exports) can read it. Declare a credential under credentials and reference it${isPassword ? ' with auth.credential' : ', or read it with ${env.NAME}'}; the value then comes from the credential store`,
-                data: { path: at, ...(isPassword ? { receiver: at[1] } : {}) },
-              });
-            }
+            check(key, value);
           } else {
-            visit(value, [...path, key], depth + 1);
+            path.push(key);
+            visit(value, depth + 1);
+            path.pop();
           }
         }
       } else if (isSeq(node)) {
-        node.items.forEach((item, i) => visit(item, [...path, i], depth + 1));
+        const items = node.items;
+        for (let i = 0; i < items.length; i++) {
+          path.push(i);
+          visit(items[i], depth + 1);
+          path.pop();
+        }
       }
     };
-    visit(root, [], 0);
+
+    // Only entries whose key's source holds a key word can hold a secret, so when the text
+    // allows it, the walk enters only the nodes whose source holds one of those offsets (with
+    // their ranges from the yaml tree) instead of every node of the file. Same entries, order
+    // and findings as `visit` on everything.
+    const hasSyntaxErrors = (doc.problems ?? []).some((p) => p.code === 'flow/yaml-syntax');
+    const offsets = typeof doc.text === 'string' && !hasSyntaxErrors ? keyWordOffsets(doc.text) : undefined;
+    if (!offsets) {
+      visit(root, 0);
+      return out;
+    }
+    let next = 0;
+    /** Whether the next pending offset lies in `s` (first dropping those before it). */
+    const holdsOffset = (s: [number, number]): boolean => {
+      while (next < offsets.length && (offsets[next] as number) < s[0]) next++;
+      return next < offsets.length && (offsets[next] as number) < s[1];
+    };
+    const visitPruned = (node: unknown, depth: number): void => {
+      if (depth > 64) return;
+      if (isMap(node)) {
+        for (const p of node.items) {
+          if (next >= offsets.length) return;
+          if (!isPair(p) || !isScalar(p.key)) continue;
+          const key = String(p.key.value);
+          const value = p.value;
+          if (isScalar(value)) {
+            const ks = span(p.key);
+            if (!ks || holdsOffset(ks)) check(key, value);
+          } else {
+            const vs = span(value);
+            if (vs && !holdsOffset(vs)) continue;
+            path.push(key);
+            if (vs) visitPruned(value, depth + 1);
+            else visit(value, depth + 1);
+            path.pop();
+          }
+        }
+      } else if (isSeq(node)) {
+        const items = node.items;
+        for (let i = 0; i < items.length; i++) {
+          if (next >= offsets.length) return;
+          const item = items[i];
+          const is = span(item);
+          if (is && !holdsOffset(is)) continue;
+          path.push(i);
+          if (is) visitPruned(item, depth + 1);
+          else visit(item, depth + 1);
+          path.pop();
+        }
+      }
+    };
+    visitPruned(root, 0);
     return out;
   },
   fixes(doc, d, ctx) {

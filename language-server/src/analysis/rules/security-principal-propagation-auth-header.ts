@@ -1,4 +1,4 @@
-import { authType, isCallStep, removeEntry } from '../helpers.js';
+import { authType, removeEntry } from '../helpers.js';
 import type { Finding, Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -12,12 +12,11 @@ export const rule: Rule = {
   },
   check(ctx) {
     const out: Finding[] = [];
-    for (const { step } of ctx.steps) {
-      if (!isCallStep(step)) continue;
-      const info = ctx.receiverByName.get(step.receiver?.value);
+    if (!ctx.receivers.some((r) => authType(r.receiver) === 'principal-propagation')) return out;
+    for (const { info, headers } of ctx.index.calls) {
       if (!info || authType(info.receiver) !== 'principal-propagation') continue;
-      for (const h of step.headers ?? []) {
-        if (typeof h.name !== 'string' || h.name.toLowerCase() !== 'authorization') continue;
+      for (const h of headers ?? []) {
+        if (typeof h.name !== 'string' || h.name.length !== 13 || h.name.toLowerCase() !== 'authorization') continue;
         out.push({
           range: h.keyRange,
           message: `receiver "${info.receiver.name}" uses principal propagation, but this step sets an Authorization header: it overrides the propagated user, so the call runs as someone else`,

@@ -1,6 +1,6 @@
 import { setModeFix } from '../edits.js';
-import { dynamicAuthField, isCallStep, walkExchange } from '../helpers.js';
-import type { Finding, Rule } from '../types.js';
+import { dynamicAuthField, innermost, isCallStep, walkExchangeTree, type Enclosing } from '../helpers.js';
+import type { Finding, ReceiverInfo, Rule } from '../types.js';
 
 export const rule: Rule = {
   name: 'session/dynamic-user-in-exchange',
@@ -14,14 +14,21 @@ export const rule: Rule = {
   check(ctx) {
     if (ctx.mode !== 'onExchange') return [];
     const out: Finding[] = [];
+    // Only calls to a session-capable receiver with a dynamic user can be reported.
+    const dynamic = new Map<ReceiverInfo, { field: string }>();
+    for (const info of ctx.receiverByName.values()) {
+      const dyn = info.sessionCapable ? dynamicAuthField(info.receiver) : undefined;
+      if (dyn) dynamic.set(info, dyn);
+    }
+    if (dynamic.size === 0) return out;
     const seen = new Set<string>();
-    walkExchange(ctx.flow, (step, enclosing) => {
-      if (!isCallStep(step)) return;
-      const info = ctx.receiverByName.get(step.receiver?.value);
-      if (!info?.sessionCapable) return;
-      const dyn = dynamicAuthField(info.receiver);
-      const inner = [...enclosing].reverse().find((e) => e.kind === 'split' || e.kind === 'loop' || e.kind === 'multicast');
-      if (!dyn || !inner || !step.receiver) return;
+    // A finding depends on the enclosing chain only through its innermost split, loop or multicast.
+    const repeats = (e: Enclosing): boolean => e.kind === 'split' || e.kind === 'loop' || e.kind === 'multicast';
+    walkExchangeTree(ctx.index, ({ step, info }, chain) => {
+      const dyn = info ? dynamic.get(info) : undefined;
+      if (!dyn || !info || !isCallStep(step)) return;
+      const inner = innermost(chain, repeats);
+      if (!inner || !step.receiver) return;
       const key = `${step.receiver.range.start}:${step.receiver.range.end}`;
       if (seen.has(key)) return;
       seen.add(key);
@@ -30,7 +37,7 @@ export const rule: Rule = {
         message: `receiver "${info.receiver.name}" has a dynamic ${dyn.field} and is called inside a ${inner.kind}: the ${dyn.field} can change within one exchange, but with sessionHandling onExchange the session keeps the user that authenticated first`,
         data: { receiver: info.receiver.name },
       });
-    });
+    }, (chain) => innermost(chain, repeats)?.kind);
     return out;
   },
   fixes(_doc, _d, ctx) {

@@ -1,5 +1,5 @@
 import { setModeFix } from '../edits.js';
-import { authType, calledReceiver, countPerExchange, dynamicAuthField, modeRange } from '../helpers.js';
+import { authType, countPerExchangeTree, dynamicAuthField, modeRange } from '../helpers.js';
 import type { QuickFix, Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -21,10 +21,7 @@ export const rule: Rule = {
     }
     let called = 0;
     for (const names of groups.values()) {
-      const n = countPerExchange(ctx.flow, ctx.flow.steps ?? [], (s) => {
-        const r = calledReceiver(s);
-        return r !== undefined && names.includes(r);
-      });
+      const n = countPerExchangeTree(ctx.index, ctx.index.main, (s) => typeof s.receiver === 'string' && names.includes(s.receiver));
       if (n === 0) continue;
       called++;
       // A CSRF token fetch or a logoff uses the session once more.

@@ -1,5 +1,4 @@
-import type { TemplateEntry } from '@sessionflow/sdk';
-import { isCallStep, removeEntry } from '../helpers.js';
+import { removeEntry } from '../helpers.js';
 import type { Finding, Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -15,20 +14,19 @@ export const rule: Rule = {
     if (!ctx.mode || ctx.mode === 'none') return [];
     const anyCapable = ctx.receivers.some((r) => r.sessionCapable);
     const out: Finding[] = [];
-    for (const { step } of ctx.steps) {
-      let headers: TemplateEntry[] = [];
+    for (const { kind, info, headers } of ctx.index.nodes) {
       let target = '';
-      if (isCallStep(step)) {
-        const info = ctx.receiverByName.get(step.receiver?.value);
+      if (kind === 'call' || kind === 'send') {
         if (!info?.sessionCapable) continue;
-        headers = step.headers ?? [];
         target = ` to receiver "${info.receiver.name}"`;
-      } else if (step.kind === 'set') {
+      } else if (kind === 'set') {
         if (!anyCapable) continue;
-        headers = step.headers ?? [];
+      } else {
+        continue;
       }
-      for (const h of headers) {
-        if (typeof h.name !== 'string' || h.name.toLowerCase() !== 'cookie') continue;
+      for (const h of headers ?? []) {
+        // the length test first: it spares lower-casing every other header name
+        if (typeof h.name !== 'string' || h.name.length !== 6 || h.name.toLowerCase() !== 'cookie') continue;
         out.push({
           range: h.keyRange,
           message: `this step sets a Cookie header by hand${target} while sessionHandling is ${ctx.mode}: it fights the session's cookie jar, so the backend may see a stale or foreign session`,

@@ -1,5 +1,5 @@
-import { insertEntries, isCallStep, replaceValue, walkExchange } from '../helpers.js';
-import type { Finding, Rule } from '../types.js';
+import { innermost, insertEntries, replaceValue, walkExchangeTree, type Enclosing } from '../helpers.js';
+import type { Finding, ReceiverInfo, Rule } from '../types.js';
 
 export const rule: Rule = {
   name: 'session/parallel-calls-unsupported',
@@ -13,12 +13,14 @@ export const rule: Rule = {
   check(ctx) {
     if (!ctx.mode || ctx.mode === 'none') return [];
     const out: Finding[] = [];
+    const serial = (info: ReceiverInfo | undefined): info is ReceiverInfo => !!info?.sessionCapable && info.receiver.parallelCallsInSession?.value === false;
+    if (![...ctx.receiverByName.values()].some(serial)) return out;
     const seen = new Set<string>();
-    walkExchange(ctx.flow, (step, enclosing) => {
-      if (!isCallStep(step)) return;
-      const info = ctx.receiverByName.get(step.receiver?.value);
-      if (!info?.sessionCapable || info.receiver.parallelCallsInSession?.value !== false) return;
-      const par = [...enclosing].reverse().find((e) => (e.kind === 'split' || e.kind === 'multicast') && e.parallel);
+    // A finding depends on the enclosing chain only through its innermost parallel split or multicast.
+    const concurrent = (e: Enclosing): boolean => (e.kind === 'split' || e.kind === 'multicast') && e.parallel;
+    walkExchangeTree(ctx.index, ({ info }, chain) => {
+      if (!serial(info)) return;
+      const par = innermost(chain, concurrent);
       if (!par) return;
       const s = par.step;
       if (s.kind !== 'split' && s.kind !== 'multicast') return;
@@ -30,7 +32,7 @@ export const rule: Rule = {
         message: `this ${s.kind} runs in parallel and calls receiver "${info.receiver.name}" in one shared session, but that receiver declares parallelCallsInSession: false: concurrent calls in its session fail or block each other`,
         data: { stepPath: s.path, kind: s.kind, ...(s.parallel ? { parallelPath: s.parallel.path } : {}), receiver: info.receiver.name },
       });
-    });
+    }, (chain) => innermost(chain, concurrent)?.step);
     return out;
   },
   fixes(doc, d) {

@@ -1,5 +1,5 @@
 import { setModeFix } from '../edits.js';
-import { calledReceiver, countPerExchange, removeEntry } from '../helpers.js';
+import { callsReceiver, countPerExchangeTree, removeEntry } from '../helpers.js';
 import type { Finding, Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -16,7 +16,7 @@ export const rule: Rule = {
     for (const { receiver, variant, optedOut } of ctx.receivers) {
       if (receiver.stateful?.value !== true || !variant || variant.sessionReuse === 'unsupported') continue;
       if (!(ctx.mode === 'none' || optedOut)) continue;
-      const n = countPerExchange(ctx.flow, ctx.flow.steps ?? [], (s) => calledReceiver(s) === receiver.name);
+      const n = countPerExchangeTree(ctx.index, ctx.index.main, (s) => callsReceiver(s, receiver.name));
       if (n < 2) continue;
       const why = optedOut ? 'it opts out of session handling (session: none)' : `sessionHandling is none${ctx.doc.isLegacy ? ' (legacy flow)' : ''}`;
       out.push({

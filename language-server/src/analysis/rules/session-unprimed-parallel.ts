@@ -1,5 +1,5 @@
 import type { Step } from '@sessionflow/sdk';
-import { childLists, Inline, insertSeqItemBefore, isCallStep, multicastIsParallel, processSteps, splitIsParallel, type YamlValue } from '../helpers.js';
+import { Inline, insertSeqItemBefore, type StepList, type StepNode, type YamlValue } from '../helpers.js';
 import type { Finding, RuleContext, Rule } from '../types.js';
 
 /**
@@ -13,21 +13,43 @@ import type { Finding, RuleContext, Rule } from '../types.js';
 function unprimed(ctx: RuleContext): Finding[] {
   const out: Finding[] = [];
   const seen = new Set<string>();
+  const index = ctx.index;
 
-  /** Session-capable origins called anywhere in `steps`, with the first receiver for each. */
-  const collect = (steps: Step[], into: Map<string, string>, stack: string[]): void => {
-    for (const step of steps) {
-      if (!step) continue;
-      if (isCallStep(step)) {
-        const info = ctx.receiverByName.get(step.receiver?.value);
-        if (info?.sessionCapable && info.origin && !into.has(info.origin)) into.set(info.origin, info.receiver.name);
-      } else if (step.kind === 'process') {
-        const name = step.process?.value;
-        const inner = typeof name === 'string' && !stack.includes(name) && stack.length < 32 ? processSteps(ctx.flow, name) : undefined;
-        if (inner) collect(inner, into, [...stack, name]);
+  // Every origin a call can prime. Once `called` holds them all, nothing later can be
+  // reported (a report needs an origin not called yet), so a walk with that set stops.
+  const all = new Set<string>();
+  for (const info of ctx.receiverByName.values()) if (info.sessionCapable && info.origin) all.add(info.origin);
+  if (all.size === 0) return out;
+
+  /**
+   * Session-capable origins called anywhere in `nodes` (local processes expanded below
+   * `stack`), each with the first receiver calling it, in walk order. Computed once per list
+   * and stack (nested parallel splits share their inner lists' results); do not modify.
+   */
+  const collected = new Map<StepNode[], Map<string, Map<string, string>>>();
+  const originsOf = (nodes: StepNode[], stack: string[]): Map<string, string> => {
+    const stackKey = stack.length === 0 ? '' : JSON.stringify(stack);
+    let byStack = collected.get(nodes);
+    const known = byStack?.get(stackKey);
+    if (known) return known;
+    const into = new Map<string, string>();
+    const add = (from: Map<string, string>): void => {
+      for (const [origin, receiverName] of from) if (!into.has(origin)) into.set(origin, receiverName);
+    };
+    for (const node of nodes) {
+      const info = node.info;
+      if (info) {
+        if (info.sessionCapable && info.origin && !into.has(info.origin)) into.set(info.origin, info.receiver.name);
+      } else if (node.kind === 'process') {
+        const name = node.process;
+        const inner = typeof name === 'string' && !stack.includes(name) && stack.length < 32 ? index.processes.get(name) : undefined;
+        if (inner) add(originsOf(inner, [...stack, name as string]));
       }
-      for (const child of childLists(step)) collect(child.steps, into, stack);
+      for (const child of node.children) add(originsOf(child.nodes, stack));
     }
+    if (!byStack) collected.set(nodes, (byStack = new Map()));
+    byStack.set(stackKey, into);
+    return into;
   };
 
   const report = (step: Step, origins: Map<string, string>, called: Set<string>): void => {
@@ -46,61 +68,67 @@ function unprimed(ctx: RuleContext): Finding[] {
     }
   };
 
-  const walk = (steps: Step[], called: Set<string>, stack: string[]): void => {
-    for (const step of steps) {
-      if (!step) continue;
-      if (isCallStep(step)) {
-        const info = ctx.receiverByName.get(step.receiver?.value);
+  /** Walks `lists` each from a copy of `called`, then adds what any of them called. */
+  const branches = (lists: StepList[], called: Set<string>, stack: string[]): void => {
+    const after = new Set(called);
+    for (const b of lists) {
+      const inner = new Set(called);
+      walk(b.nodes, inner, stack);
+      for (const o of inner) after.add(o);
+    }
+    for (const o of after) called.add(o);
+  };
+
+  /** Per process stack: the `called` sets a local process was walked from. */
+  const processWalks = new Map<string, Set<string>[]>();
+
+  const walk = (nodes: StepNode[], called: Set<string>, stack: string[]): void => {
+    for (const node of nodes) {
+      if (called.size >= all.size) return;
+      if (node.kind === 'call' || node.kind === 'send') {
+        const info = node.info;
         if (info?.sessionCapable && info.origin) called.add(info.origin);
         continue;
       }
-      switch (step.kind) {
-        case 'split': {
-          const parallel = splitIsParallel(step);
-          if (parallel && ctx.mode && ctx.mode !== 'none') {
-            const origins = new Map<string, string>();
-            collect(step.steps ?? [], origins, stack);
-            report(step, origins, called);
-          }
-          const inner = new Set(called);
-          walk(step.steps ?? [], inner, stack);
-          for (const o of inner) called.add(o);
-          break;
-        }
+      switch (node.kind) {
+        case 'split':
         case 'multicast': {
-          if (multicastIsParallel(step) && ctx.mode && ctx.mode !== 'none') {
-            const origins = new Map<string, string>();
-            for (const b of step.branches ?? []) collect(b ?? [], origins, stack);
-            report(step, origins, called);
+          if (node.parallel && ctx.mode && ctx.mode !== 'none') {
+            let origins: Map<string, string>;
+            if (node.children.length === 1) {
+              origins = originsOf((node.children[0] as StepList).nodes, stack);
+            } else {
+              origins = new Map();
+              for (const b of node.children) for (const [o, r] of originsOf(b.nodes, stack)) if (!origins.has(o)) origins.set(o, r);
+            }
+            report(node.step, origins, called);
           }
-          const after = new Set(called);
-          for (const b of step.branches ?? []) {
-            const inner = new Set(called);
-            walk(b ?? [], inner, stack);
-            for (const o of inner) after.add(o);
-          }
-          for (const o of after) called.add(o);
+          branches(node.children, called, stack);
           break;
         }
         case 'loop':
-          walk(step.steps ?? [], called, stack);
+          walk(node.children[0]?.nodes ?? [], called, stack);
           break;
-        case 'route': {
-          const after = new Set(called);
-          const branches = [...(step.when ?? []).map((w) => w.steps ?? []), ...(step.otherwise ? [step.otherwise] : [])];
-          for (const b of branches) {
-            const inner = new Set(called);
-            walk(b, inner, stack);
-            for (const o of inner) after.add(o);
-          }
-          for (const o of after) called.add(o);
+        case 'route':
+          branches(node.children, called, stack);
           break;
-        }
         case 'process': {
-          const name = step.process?.value;
+          const name = node.process;
           if (typeof name !== 'string' || stack.includes(name) || stack.length >= 32) break;
-          const inner = processSteps(ctx.flow, name);
-          if (inner) walk(inner, called, [...stack, name]);
+          const inner = index.processes.get(name);
+          if (!inner) break;
+          const innerStack = [...stack, name];
+          // Walked before with the same stack from a subset of `called`: this walk would report
+          // nothing new, and all it adds to `called` are the origins the process calls.
+          const key = JSON.stringify(innerStack);
+          const before = processWalks.get(key);
+          if (before?.some((b) => b.size <= called.size && [...b].every((o) => called.has(o)))) {
+            for (const o of originsOf(inner, innerStack).keys()) called.add(o);
+            break;
+          }
+          if (before) before.push(new Set(called));
+          else processWalks.set(key, [new Set(called)]);
+          walk(inner, called, innerStack);
           break;
         }
         default:
@@ -108,7 +136,7 @@ function unprimed(ctx: RuleContext): Finding[] {
       }
     }
   };
-  walk(ctx.flow.steps ?? [], new Set(), []);
+  walk(index.main, new Set(), []);
   return out;
 }
 
