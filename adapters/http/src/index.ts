@@ -4,7 +4,7 @@
  * business of `context.http`; this module only shapes the request and reads the answer.
  */
 import { configWithDefaults, defineAdapter, displayUrl, headerValue, outboundHeaders, resolveStepUrl, statusError } from '@sessionflow/sdk';
-import type { AdapterContext, AdapterDefinition, AdapterResult, OutboundMessage } from '@sessionflow/sdk';
+import type { AdapterContext, AdapterDefinition, AdapterResult, HttpRequest, OutboundMessage } from '@sessionflow/sdk';
 
 export type SendBodyMode = 'auto' | 'always' | 'never';
 
@@ -108,6 +108,38 @@ export function requestUrl(receiverName: string, address: string, path: string |
   return resolveStepUrl(address, path, query, { receiver: receiverName });
 }
 
+/**
+ * Request URLs (`href`) of calls without a step query, by address and path: most calls of a
+ * run go to a few such URLs, and resolving them is pure. Only URLs that resolved are kept
+ * (an invalid one throws every time, with the receiver's name).
+ */
+const hrefCache = new Map<string, Map<string, string>>();
+const HREF_CACHE_MAX = 256;
+
+function hasKeys(record: Readonly<Record<string, string>>): boolean {
+  for (const key in record) if (Object.prototype.hasOwnProperty.call(record, key)) return true;
+  return false;
+}
+
+/** `requestUrl(...).href`, remembered for calls without a query. */
+function requestHref(receiverName: string, address: string, path: string | undefined, query: Record<string, string>): string {
+  if (hasKeys(query)) return requestUrl(receiverName, address, path, query).href;
+  const key = path ?? '';
+  let byPath = hrefCache.get(address);
+  const hit = byPath?.get(key);
+  if (hit !== undefined) return hit;
+  const href = requestUrl(receiverName, address, path, query).href;
+  if (byPath === undefined) {
+    if (hrefCache.size >= HREF_CACHE_MAX) hrefCache.clear();
+    byPath = new Map();
+    hrefCache.set(address, byPath);
+  } else if (byPath.size >= HREF_CACHE_MAX) {
+    byPath.clear();
+  }
+  byPath.set(key, href);
+  return href;
+}
+
 /** Builds the request headers: forwarded message headers, then step headers (which win), then Content-Type. */
 export function requestHeaders(
   message: OutboundMessage,
@@ -115,7 +147,11 @@ export function requestHeaders(
   config: HttpAdapterConfig,
   withBody: boolean,
 ): { headers: Record<string, string>; dropped: string[] } {
-  const { headers, dropped } = outboundHeaders(stepHeaders, { message: message.headers, forward: config.forwardHeaders });
+  // Nothing to forward and no step headers: what outboundHeaders() would return, without its work.
+  const { headers, dropped } =
+    !hasKeys(stepHeaders) && (config.forwardHeaders.length === 0 || !hasKeys(message.headers))
+      ? { headers: {} as Record<string, string>, dropped: [] as string[] }
+      : outboundHeaders(stepHeaders, { message: message.headers, forward: config.forwardHeaders });
   if (withBody && headerValue(headers, 'content-type') === undefined) {
     const contentType = config.contentType ?? message.contentType ?? headerValue(message.headers, 'content-type');
     if (contentType !== undefined && contentType !== '') headers['Content-Type'] = contentType;
@@ -134,7 +170,7 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
   const raw = receiver.config as Record<string, unknown> | undefined;
   const config = typeof raw === 'object' && raw !== null ? cachedConfig(raw) : readConfig({});
   const method = (step.method ?? 'POST').toUpperCase();
-  const url = requestUrl(receiver.name, receiver.address, step.path, step.query);
+  const url = requestHref(receiver.name, receiver.address, step.path, step.query);
   const withBody = shouldSendBody(config.sendBody, method);
   const { headers, dropped } = requestHeaders(message, step.headers, config, withBody);
   // Debug arguments (display URL, data objects) are built only for someone who reads them.
@@ -145,24 +181,17 @@ async function send(message: OutboundMessage, context: AdapterContext): Promise<
     context.log.debug(`${method} ${displayUrl(url)}`, { receiver: receiver.name, step: step.stepId, bodyBytes: withBody ? message.body.byteLength : 0 });
   }
 
-  const response = await context.http.request({
-    method,
-    url: url.href,
-    headers,
-    ...(withBody ? { body: message.body } : {}),
-    signal: context.signal,
-  });
+  const request: HttpRequest = { method, url, headers, signal: context.signal };
+  if (withBody) request.body = message.body;
+  const response = await context.http.request(request);
 
   if (config.throwOnHttpError && (response.status < 200 || response.status > 299)) {
     throw statusError(receiver.name, method, url, response);
   }
+  const result: AdapterResult = { status: response.status, headers: response.headers, body: response.body };
   const contentType = response.headers['content-type'];
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: response.body,
-    ...(contentType !== undefined ? { contentType } : {}),
-  };
+  if (contentType !== undefined) result.contentType = contentType;
+  return result;
 }
 
 export const adapter: AdapterDefinition = defineAdapter({

@@ -18,7 +18,7 @@
  * traces: only `shortHash` fingerprints.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, errors, getGlobalDispatcher, util as undiciUtil, type Dispatcher } from 'undici';
 import { HttpClientError } from './errors.js';
 import { shortHash } from './hash.js';
 import {
@@ -30,7 +30,7 @@ import {
   originState,
 } from './jar.js';
 import type { CallTrace, HttpAuth, HttpEvent, HttpRequest, HttpResponse, SessionHttpClient } from './types.js';
-import { displayUrl, redactRawUrl } from './url.js';
+import { displayUrl, redactRawUrl, urlParts } from './url.js';
 
 export interface SessionClientOptions {
   /** Receiver name, for messages and events. */
@@ -120,45 +120,148 @@ export async function closeCertificateAgents(): Promise<void> {
   await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
 }
 
+/** What one attempt got back: status, headers as undici parses them, the whole body. */
+interface AttemptAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Uint8Array;
+}
+
 /**
- * The per-attempt abort source handed to undici: the EventEmitter-style signal undici accepts
- * (`once`/`removeListener`), far cheaper than an AbortController. Aborted by the attempt's
- * timer or by the caller's signal; the reason is the same AbortError an AbortController gives.
+ * One attempt on the wire: an undici dispatch handler that buffers the whole response body,
+ * and the attempt's abort source (its deadline or the caller's signal).
+ *
+ * It does what `undici.request()` + `body.bytes()` do for a request read to the end, without
+ * the response stream, the async resource and the signal listener they set up per request:
+ * responses here are always read whole. Same undici dispatch options, same parsed headers
+ * (`util.parseHeaders`), same errors (undici's error, or the abort reason), 1xx answers
+ * skipped. Like `request()`, an abort before undici hands the request to a connection takes
+ * effect when it does.
  */
-class AttemptAbort {
+class Attempt implements Dispatcher.DispatchHandler {
   aborted = false;
   reason: unknown = undefined;
   /** The attempt's own deadline passed (as opposed to the caller aborting). */
   timedOut = false;
-  #listener: (() => void) | undefined = undefined;
+  readonly promise: Promise<AttemptAnswer>;
+  #resolve!: (answer: AttemptAnswer) => void;
+  #reject!: (err: unknown) => void;
+  #abortRequest: ((reason: Error) => void) | undefined = undefined;
+  #status = 0;
+  #headers: Record<string, string | string[] | undefined> | undefined = undefined;
+  #chunks: Buffer[] | undefined = undefined;
+  #size = 0;
+  #settled = false;
 
-  once(_event: 'abort', listener: () => void): this {
-    this.#listener = listener;
-    return this;
-  }
-
-  on(event: 'abort', listener: () => void): this {
-    return this.once(event, listener);
-  }
-
-  removeListener(_event: 'abort', listener: () => void): this {
-    if (this.#listener === listener) this.#listener = undefined;
-    return this;
+  constructor() {
+    this.promise = new Promise<AttemptAnswer>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
   }
 
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.reason = new DOMException('This operation was aborted', 'AbortError');
-    const l = this.#listener;
-    this.#listener = undefined;
-    l?.();
+    // The same AbortError an AbortController gives.
+    const reason = new DOMException('This operation was aborted', 'AbortError');
+    this.reason = reason;
+    this.#abortRequest?.(reason as unknown as Error);
+  }
+
+  // ---- undici dispatch handler ----
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.aborted) {
+      abort(this.reason as Error);
+      return;
+    }
+    this.#abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
+    // 1xx: informational, the real answer follows.
+    if (statusCode < 200) return true;
+    this.#status = statusCode;
+    this.#headers = parseHeaders((rawHeaders ?? []) as Buffer[]) as Record<string, string | string[] | undefined>;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    (this.#chunks ??= []).push(chunk);
+    this.#size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#abortRequest = undefined;
+    this.#resolve({ status: this.#status, headers: this.#headers ?? {}, body: concatChunks(this.#chunks, this.#size) });
+  }
+
+  onError(err: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#abortRequest = undefined;
+    this.#chunks = undefined;
+    this.#reject(err);
   }
 }
 
-function onAttemptTimeout(abort: AttemptAbort): void {
-  abort.timedOut = true;
-  abort.abort();
+/** The body as one fresh Uint8Array (what undici's `body.bytes()` returns). */
+function concatChunks(chunks: Buffer[] | undefined, size: number): Uint8Array {
+  if (chunks === undefined || size === 0) return new Uint8Array(0);
+  if (chunks.length === 1) return new Uint8Array(chunks[0]!);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+const parseHeaders = undiciUtil.parseHeaders;
+
+/**
+ * Hands one attempt to the dispatcher, with the options `undici.request(url, …)` would give it.
+ * A dispatcher that throws instead of calling `onError` fails the attempt the same way.
+ */
+function dispatchAttempt(
+  dispatcher: Dispatcher,
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Uint8Array | undefined,
+  timeoutMs: number,
+  attempt: Attempt,
+): void {
+  try {
+    // undici's request() refuses CONNECT (it is a tunnel, not a request with an answer).
+    if (method === 'CONNECT') throw new errors.InvalidArgumentError('invalid method');
+    const { origin, pathname } = urlParts(url);
+    const search = url.search;
+    dispatcher.dispatch(
+      {
+        origin,
+        path: search ? `${pathname}${search}` : pathname,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: body === undefined ? null : body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
+      attempt,
+    );
+  } catch (err) {
+    attempt.onError(err as Error);
+  }
+}
+
+function onAttemptTimeout(attempt: Attempt): void {
+  attempt.timedOut = true;
+  attempt.abort();
 }
 
 /**
@@ -166,12 +269,12 @@ function onAttemptTimeout(abort: AttemptAbort): void {
  * and removing an EventTarget listener per request is costly, and callers (the runner) tend to
  * pass one long-lived signal to every request.
  */
-const abortFanOut = new WeakMap<AbortSignal, Set<AttemptAbort>>();
+const abortFanOut = new WeakMap<AbortSignal, Set<Attempt>>();
 
-function watchCallerSignal(signal: AbortSignal, abort: AttemptAbort): void {
+function watchCallerSignal(signal: AbortSignal, abort: Attempt): void {
   let attempts = abortFanOut.get(signal);
   if (!attempts) {
-    const set = new Set<AttemptAbort>();
+    const set = new Set<Attempt>();
     attempts = set;
     abortFanOut.set(signal, set);
     signal.addEventListener(
@@ -187,7 +290,7 @@ function watchCallerSignal(signal: AbortSignal, abort: AttemptAbort): void {
   attempts.add(abort);
 }
 
-function unwatchCallerSignal(signal: AbortSignal, abort: AttemptAbort): void {
+function unwatchCallerSignal(signal: AbortSignal, abort: Attempt): void {
   abortFanOut.get(signal)?.delete(abort);
 }
 
@@ -240,6 +343,7 @@ class SessionClient implements SessionHttpClient {
   readonly #o: SessionClientOptions;
   readonly #dispatcher: Dispatcher | undefined;
   readonly #traceHashes: boolean;
+  #basic: { user: string; password: string; value: string } | undefined = undefined;
 
   constructor(options: SessionClientOptions) {
     this.#o = options;
@@ -391,35 +495,28 @@ class SessionClient implements SessionHttpClient {
           const started = listening ? performance.now() : 0;
 
           // -- send, read the whole body --
-          const abort = new AttemptAbort();
-          const timer = setTimeout(onAttemptTimeout, state.timeoutMs, abort);
+          const attempt = new Attempt();
+          const timer = setTimeout(onAttemptTimeout, state.timeoutMs, attempt);
           const callerSignal = state.signal;
           if (callerSignal) {
-            if (callerSignal.aborted) abort.abort();
-            else watchCallerSignal(callerSignal, abort);
+            if (callerSignal.aborted) attempt.abort();
+            else watchCallerSignal(callerSignal, attempt);
           }
           let status: number;
           let rawHeaders: Record<string, string | string[] | undefined>;
           let bytes: Uint8Array;
           try {
             if (callerSignal?.aborted) throw new Error('aborted before sending');
-            const answer = await undiciRequest(url, {
-              method: method as Dispatcher.HttpMethod,
-              headers: sendHeaders,
-              body: body === undefined ? null : body,
-              headersTimeout: state.timeoutMs,
-              bodyTimeout: state.timeoutMs,
-              signal: abort as unknown as NonNullable<Dispatcher.RequestOptions['signal']>,
-              dispatcher: this.#dispatcher,
-            });
-            status = answer.statusCode;
+            dispatchAttempt(this.#dispatcher ?? getGlobalDispatcher(), url, method, sendHeaders, body, state.timeoutMs, attempt);
+            const answer = await attempt.promise;
+            status = answer.status;
             rawHeaders = answer.headers;
-            bytes = await answer.body.bytes();
+            bytes = answer.body;
           } catch (err) {
-            throw this.#classify(err, url, state.timeoutMs, abort.timedOut, callerSignal?.aborted === true);
+            throw this.#classify(err, url, state.timeoutMs, attempt.timedOut, callerSignal?.aborted === true);
           } finally {
             clearTimeout(timer);
-            if (callerSignal) unwatchCallerSignal(callerSignal, abort);
+            if (callerSignal) unwatchCallerSignal(callerSignal, attempt);
           }
 
           // -- the answer: headers, cookies, CSRF token --
@@ -584,8 +681,14 @@ class SessionClient implements SessionHttpClient {
   #credentialHeader(url: URL): string | undefined | Promise<string> {
     const auth = this.#o.auth;
     switch (auth.type) {
-      case 'basic':
-        return `Basic ${Buffer.from(`${auth.user}:${auth.password}`, 'utf8').toString('base64')}`;
+      case 'basic': {
+        // Encoded once per user and password (kept in memory only, like the auth object itself).
+        const known = this.#basic;
+        if (known !== undefined && known.user === auth.user && known.password === auth.password) return known.value;
+        const value = `Basic ${Buffer.from(`${auth.user}:${auth.password}`, 'utf8').toString('base64')}`;
+        this.#basic = { user: auth.user, password: auth.password, value };
+        return value;
+      }
       case 'bearer':
         return this.#bearerHeader(auth, url);
       default:

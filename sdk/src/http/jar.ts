@@ -10,6 +10,7 @@
  */
 import { Cookie, CookieJar, cookieCompare } from 'tough-cookie';
 import type { ScopeKind } from './types.js';
+import { originOf, urlParts } from './url.js';
 
 export type SessionScope = { kind: 'none' } | { kind: 'exchange'; id: string } | { kind: 'flow' };
 
@@ -100,10 +101,11 @@ function internal(jar: SessionJar): JarState {
 /** Per-origin state for a URL (created on first use). Internal to the http module. */
 export function originState(jar: SessionJar, url: URL): OriginState {
   const { origins } = internal(jar);
-  let st = origins.get(url.origin);
+  const origin = originOf(url);
+  let st = origins.get(origin);
   if (!st) {
     st = { cookies: newCookieJar(), version: 0 };
-    origins.set(url.origin, st);
+    origins.set(origin, st);
   }
   return st;
 }
@@ -113,9 +115,9 @@ const MAX_CACHED_PATHS = 64;
 
 /** Synchronous `Cookie` header value for a URL ('' when none). */
 export function jarCookieHeader(jar: SessionJar, url: URL): string {
-  const st = internal(jar).origins.get(url.origin);
+  const { origin, pathname: path } = urlParts(url);
+  const st = internal(jar).origins.get(origin);
   if (!st) return '';
-  const path = url.pathname;
   const cached = st.headers?.get(path);
   if (cached !== undefined && cached.version === st.version && Date.now() < cached.validUntil) return cached.value;
   // What tough-cookie's getCookieStringSync does, keeping the cookies to see how long the answer holds.
@@ -146,7 +148,7 @@ export function jarHasSession(jar: SessionJar, url: string | URL): boolean {
 export function jarClearOrigin(jar: SessionJar, url: string | URL): void {
   const u = parseUrl(url);
   if (!u) return;
-  const st = internal(jar).origins.get(u.origin);
+  const st = internal(jar).origins.get(originOf(u));
   if (!st) return;
   st.cookies.removeAllCookiesSync();
   st.version++;

@@ -32,7 +32,29 @@ export function redactRawUrl(raw: string): string {
   return s;
 }
 
+/** What the client reads of a request URL, per URL object, with the `href` it was read from (URLs can change). */
+interface UrlParts {
+  href: string;
+  origin: string;
+  pathname: string;
+}
+const parts = new WeakMap<URL, UrlParts>();
+
+/**
+ * `origin` and `pathname` of a URL, remembered per URL object: the client reads them several
+ * times per request on the same (cached) URL, and each read of `origin` or `pathname` builds a
+ * new string.
+ */
+export function urlParts(url: URL): UrlParts {
+  const href = url.href;
+  const known = parts.get(url);
+  if (known !== undefined && known.href === href) return known;
+  const read: UrlParts = { href, origin: url.origin, pathname: url.pathname };
+  parts.set(url, read);
+  return read;
+}
+
 /** `scheme://host:port` key used for per-origin state (cookies, CSRF token, auth gate). */
 export function originOf(url: URL): string {
-  return url.origin;
+  return urlParts(url).origin;
 }

@@ -67,7 +67,7 @@ import { displayUrl } from '../http/url.js';
 import { ClientCredentialsTokenProvider, authForCall, readCertificate, type ReceiverAuth } from './auth.js';
 import { CredentialError, credentialEnvVariables, type CredentialType } from './credentials.js';
 import { FlowValidationError, MissingCredentialError, StepError, type FlowProblemLocation } from './errors.js';
-import { Exchange, Headers, isXmlContentType } from './exchange.js';
+import { Exchange, Headers, isXmlContentType, toBytes } from './exchange.js';
 import { ExchangeSessions, JarHolder, type SessionNode } from './sessions.js';
 import type {
   ExchangeError,
@@ -1302,7 +1302,7 @@ class ExchangeRun {
 
     const own = outboundBody(step.body, ex);
     const message: OutboundMessage = {
-      body: own ? (typeof own.body === 'string' ? new TextEncoder().encode(own.body) : own.body) : ex.body,
+      body: own ? toBytes(own.body) : ex.body,
       headers: ex.headers.toRecord(),
       properties: { ...ex.properties },
     };

@@ -49,7 +49,13 @@ export class JarHolder {
 }
 
 export class SessionNode {
-  private readonly owners: Map<string, SessionNode>;
+  /**
+   * origin → owning node. Copy on write: a fork shares its parent's map until either of them
+   * records a new owner, so a branch still sees the map as it was when it started.
+   */
+  private owners: Map<string, SessionNode>;
+  /** `owners` is shared with a fork or a parent: copy it before changing it. */
+  private sharedOwners = false;
   private holderValue: JarHolder | undefined;
 
   constructor(
@@ -57,7 +63,13 @@ export class SessionNode {
     readonly label: string,
     parent?: SessionNode,
   ) {
-    this.owners = new Map(parent?.owners);
+    if (parent) {
+      this.owners = parent.owners;
+      parent.sharedOwners = true;
+      this.sharedOwners = true;
+    } else {
+      this.owners = new Map();
+    }
   }
 
   /** A child node for a parallel branch, starting now. */
@@ -69,6 +81,10 @@ export class SessionNode {
   holderFor(origin: string): JarHolder {
     const owner = this.owners.get(origin);
     if (owner) return owner.holder();
+    if (this.sharedOwners) {
+      this.owners = new Map(this.owners);
+      this.sharedOwners = false;
+    }
     this.owners.set(origin, this);
     return this.holder();
   }
