@@ -58,8 +58,21 @@ function plainTags(): CoreTag[] {
 const SCALAR_PROTO: object = new Scalar(null);
 const PAIR_PROTO: object = new Pair(null);
 
-function newScalar(): Scalar<unknown> {
-  return Object.create(SCALAR_PROTO) as Scalar<unknown>;
+/** Per scalar style, a prototype carrying the `type`, so a node's own fields are its value and range. */
+const STYLE_PROTOS = new Map<Scalar.Type, object>(
+  ([Scalar.PLAIN, Scalar.QUOTE_SINGLE, Scalar.QUOTE_DOUBLE, Scalar.BLOCK_LITERAL, Scalar.BLOCK_FOLDED] as Scalar.Type[]).map((type): [Scalar.Type, object] => {
+    const proto = Object.create(SCALAR_PROTO) as { type: Scalar.Type };
+    proto.type = type;
+    return [type, proto];
+  }),
+);
+const PLAIN_PROTO = STYLE_PROTOS.get(Scalar.PLAIN) as object;
+
+function newScalar(type: Scalar.Type, value: unknown, range: [number, number, number]): Scalar<unknown> {
+  const node = Object.create(type === Scalar.PLAIN ? PLAIN_PROTO : (STYLE_PROTOS.get(type) as object)) as Scalar<unknown>;
+  node.value = value;
+  node.range = range;
+  return node;
 }
 
 function newPair(key: Scalar, value: YamlNode): Pair {
@@ -363,8 +376,7 @@ function scalar(
   let start: number;
   let end: number;
   let value: unknown;
-  let source: string;
-  const node = newScalar();
+  let type: Scalar.Type;
   if (ev.valueStart < 0) {
     // an empty value: just after its `:` or `-` and the spaces after it
     if (isKey || !top || top.flow) bail();
@@ -374,33 +386,28 @@ function scalar(
       j++;
     } else bail();
     while (text.charCodeAt(j) === SPACE) j++;
-    start = end = j;
     // a comment after an empty value extends its node end by rules not modelled here
     if (text.charCodeAt(j) === HASH || (text.charCodeAt(j) === NL && commentFollows(text, j + 1))) bail();
-    value = null;
-    source = '';
-    node.type = Scalar.PLAIN;
-    node.value = null;
-    node.source = source;
-    node.range = [start, end, end];
-    attach(node, value, start, end, end);
+    attach(newScalar(Scalar.PLAIN, null, [j, j, j]), null, j, j, j);
     return;
   }
   switch (ev.style) {
     case SCALAR_STYLE.PLAIN: {
       start = ev.valueStart;
       end = ev.valueEnd;
-      source = ev.fast ? text.slice(start, end) : getScalarValue(text, ev);
+      const source = ev.fast ? text.slice(start, end) : getScalarValue(text, ev);
       value = source;
-      if (source.length === 0 || MAYBE_TYPED[source.charCodeAt(0)] === 1) for (const tag of tags) {
-        if (tag.test.test(source)) {
-          value = tag.resolve(source, bail, RESOLVE_OPTIONS);
-          // some tags (float) resolve to a Scalar carrying formatting hints
-          if (value instanceof Scalar) value = value.value;
-          break;
+      if (source.length === 0 || MAYBE_TYPED[source.charCodeAt(0)] === 1) {
+        for (const tag of tags) {
+          if (tag.test.test(source)) {
+            value = tag.resolve(source, bail, RESOLVE_OPTIONS);
+            // some tags (float) resolve to a Scalar carrying formatting hints
+            if (value instanceof Scalar) value = value.value;
+            break;
+          }
         }
       }
-      node.type = Scalar.PLAIN;
+      type = Scalar.PLAIN;
       break;
     }
     case SCALAR_STYLE.SINGLE_QUOTED:
@@ -413,11 +420,13 @@ function scalar(
       // decode differently in the two libraries
       if (q === 34 && !ev.fast) {
         const nl = text.indexOf('\n', ev.valueStart);
-        if (nl >= 0 && nl < ev.valueEnd && text.indexOf('\\', ev.valueStart) < ev.valueEnd && text.indexOf('\\', ev.valueStart) >= 0) bail();
+        if (nl >= 0 && nl < ev.valueEnd) {
+          const esc = text.indexOf('\\', ev.valueStart);
+          if (esc >= 0 && esc < ev.valueEnd) bail();
+        }
       }
-      source = getScalarValue(text, ev);
-      value = source;
-      node.type = q === 39 ? Scalar.QUOTE_SINGLE : Scalar.QUOTE_DOUBLE;
+      value = getScalarValue(text, ev);
+      type = q === 39 ? Scalar.QUOTE_SINGLE : Scalar.QUOTE_DOUBLE;
       break;
     }
     default: {
@@ -442,19 +451,11 @@ function scalar(
       if (k === ev.valueStart || text.charCodeAt(k - 1) === SPACE) bail();
       end = chomp === 43 ? ev.valueEnd : text.charCodeAt(k) === NL ? k + 1 : k;
       if (commentFollows(text, ev.valueEnd)) bail();
-      source = getScalarValue(text, ev);
-      value = source;
-      node.type = ind === 124 ? Scalar.BLOCK_LITERAL : Scalar.BLOCK_FOLDED;
-      node.value = value;
-      node.source = source;
-      node.range = [start, end, end];
-      attach(node, value, start, end, end);
+      value = getScalarValue(text, ev);
+      attach(newScalar(ind === 124 ? Scalar.BLOCK_LITERAL : Scalar.BLOCK_FOLDED, value, [start, end, end]), value, start, end, end);
       return;
     }
   }
-  node.value = value;
-  node.source = source;
   const nodeEnd = isKey ? end : inFlow ? flowNodeEnd(text, end) : nodeEndAfter(text, end, columnOfFrame(text, top));
-  node.range = [start, end, nodeEnd];
-  attach(node, value, start, end, nodeEnd);
+  attach(newScalar(type, value, [start, end, nodeEnd]), value, start, end, nodeEnd);
 }
