@@ -249,20 +249,20 @@ interface Entry {
  * build than a Map, and a lookup table is added only for large maps.
  */
 class Entries {
-  readonly list: Entry[] = [];
   private index: Map<string, Entry> | undefined;
+
+  constructor(
+    readonly list: Entry[] = [],
+    index?: Map<string, Entry>,
+  ) {
+    this.index = index ?? (list.length > 16 ? new Map(list.map((x) => [x.key, x])) : undefined);
+  }
 
   get(key: string): Entry | undefined {
     if (this.index) return this.index.get(key);
-    for (const e of this.list) if (e.key === key) return e;
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) if ((list[i] as Entry).key === key) return list[i];
     return undefined;
-  }
-
-  add(e: Entry): void {
-    if (this.get(e.key)) return;
-    this.list.push(e);
-    if (this.index) this.index.set(e.key, e);
-    else if (this.list.length > 16) this.index = new Map(this.list.map((x) => [x.key, x]));
   }
 
   values(): Entry[] {
@@ -294,6 +294,18 @@ const PLAIN_TEMPLATE: TemplateOptions = {};
 const LOOSE_TEMPLATE: TemplateOptions = { loose: true };
 const CONDITION_TEMPLATE: TemplateOptions = { condition: true };
 
+// value checks of `str`/`num`/`bool` (module functions: an arrow written at the call would be
+// a new closure per call)
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+
+// The Builder's scratch lists: gathered there, then copied into arrays of their exact length (an
+// array grown by `push` keeps room for 17 items, and most lists in a flow hold a few).
+const ENTRY_BUF: Entry[] = [];
+const TEMPLATE_ENTRY_BUF: TemplateEntry[] = [];
+const STEP_BUF: Step[] = [];
+
 class Builder {
   readonly problems: ParseProblem[] = [];
 
@@ -301,7 +313,10 @@ class Builder {
     private readonly doc: Document,
     private readonly root: unknown,
     private readonly text: string,
-  ) {}
+  ) {
+    // left over only when a build threw
+    STEP_BUF.length = 0;
+  }
 
   /** Alias resolutions left: bounds the model of alias-bomb input (each alias may expand a subtree). */
   private aliasBudget = 2_000;
@@ -331,17 +346,46 @@ class Builder {
     return nodeRange(node) ?? fallback ?? { start: 0, end: 0 };
   }
 
+  /** Scratch list of `entries` (shared: builds are synchronous and never nested). */
+  private readonly entryBuf: Entry[] = ENTRY_BUF;
+  /** Scratch list of `templateEntries`. */
+  private readonly templateEntryBuf: TemplateEntry[] = TEMPLATE_ENTRY_BUF;
+  /** Steps of the open `steps` lists, innermost last (copied out at each list's end). */
+  private readonly stepBuf: Step[] = STEP_BUF;
+
   /** Map entries with string keys (first occurrence wins; duplicates are a yaml error). */
   private entries(node: unknown): Entries {
     const map = this.deref(node);
     if (!isMap(map)) return NO_ENTRIES;
-    const out = new Entries();
-    for (const item of (map as YAMLMap).items) {
+    const items = (map as YAMLMap).items;
+    const list = this.entryBuf;
+    list.length = 0;
+    let index: Map<string, Entry> | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
       if (!isPair(item)) continue;
       const key = keyString(item.key);
       if (key === undefined) continue;
-      out.add({ key, keyRange: nodeRange(item.key), value: this.deref(item.value) });
+      // first occurrence wins
+      if (index) {
+        if (index.has(key)) continue;
+      } else {
+        let dup = false;
+        for (let j = 0; j < list.length; j++) {
+          if ((list[j] as Entry).key === key) {
+            dup = true;
+            break;
+          }
+        }
+        if (dup) continue;
+      }
+      const e: Entry = { key, keyRange: nodeRange(item.key), value: this.deref(item.value) };
+      list.push(e);
+      if (index) index.set(key, e);
+      else if (list.length > 16) index = new Map(list.map((x) => [x.key, x]));
     }
+    const out = new Entries(list.slice(), index);
+    list.length = 0;
     return out;
   }
 
@@ -367,15 +411,15 @@ class Builder {
   }
 
   private str(e: Entry | undefined, path: NodePath): Scalar<string> | undefined {
-    return this.scalarOf(e, path, (v): v is string => typeof v === 'string');
+    return this.scalarOf(e, path, isString);
   }
 
   private num(e: Entry | undefined, path: NodePath): Scalar<number> | undefined {
-    return this.scalarOf(e, path, (v): v is number => typeof v === 'number' && Number.isFinite(v));
+    return this.scalarOf(e, path, isFiniteNumber);
   }
 
   private bool(e: Entry | undefined, path: NodePath): Scalar<boolean> | undefined {
-    return this.scalarOf(e, path, (v): v is boolean => typeof v === 'boolean');
+    return this.scalarOf(e, path, isBoolean);
   }
 
   /** A scalar name (receiver, process, script path): strings, or other scalars as text. */
@@ -447,12 +491,17 @@ class Builder {
   private templateEntries(e: Entry | undefined, path: NodePath): TemplateEntry[] {
     if (!e) return [];
     const p = childPath(path, e.key);
-    const out: TemplateEntry[] = [];
-    for (const entry of this.entries(e.value).values()) {
+    const out = this.templateEntryBuf;
+    out.length = 0;
+    const list = this.entries(e.value).list;
+    for (let i = 0; i < list.length; i++) {
+      const entry = list[i] as Entry;
       const value = this.template(entry, p, LOOSE_TEMPLATE);
       if (value && entry.keyRange) out.push({ name: entry.key, keyRange: entry.keyRange, value });
     }
-    return out;
+    const result = out.slice();
+    out.length = 0;
+    return result;
   }
 
   private body(e: Entry | undefined, path: NodePath): TemplateScalar | Scalar<unknown> | undefined {
@@ -647,11 +696,16 @@ class Builder {
   private steps(node: unknown, path: NodePath, depth: number): Step[] {
     const seq = this.deref(node);
     if (!isSeq(seq) || depth > MAX_STEP_DEPTH) return [];
-    const out: Step[] = [];
-    seq.items.forEach((item, i) => {
-      const step = this.step(item, childPath(path, i), depth);
-      if (step) out.push(step);
-    });
+    // nested lists push after this one's steps and truncate back when they end
+    const buf = this.stepBuf;
+    const base = buf.length;
+    const items = seq.items;
+    for (let i = 0; i < items.length; i++) {
+      const step = this.step(items[i], childPath(path, i), depth);
+      if (step) buf.push(step);
+    }
+    const out = buf.slice(base);
+    buf.length = base;
     return out;
   }
 
@@ -661,7 +715,9 @@ class Builder {
     const m = this.entries(node);
     // the kind is the first kind key in document order
     let kindEntry: Entry | undefined;
-    for (const e of m.values()) {
+    const list = m.list;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i] as Entry;
       if (STEP_KIND_SET.has(e.key)) {
         kindEntry = e;
         break;
