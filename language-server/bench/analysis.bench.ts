@@ -129,9 +129,12 @@ let _retained: unknown;
 
 /** Heap retained by what `make` returns (after a full GC), in MB. */
 async function retainedMb(make: () => unknown): Promise<number> {
+  // two full GCs each side: one can leave garbage that weak references and finalizers release late
+  gc();
   gc();
   const before = process.memoryUsage().heapUsed;
   _retained = await make();
+  gc();
   gc();
   const after = process.memoryUsage().heapUsed;
   _retained = undefined;
