@@ -147,6 +147,43 @@ test('reparseFlow equals parseFlow on random edits of a generated flow', () => {
   assert.ok(inc > 50, `the incremental path is taken (incremental ${inc}, fallback ${fb})`);
 });
 
+/** A change near or inside a random double-quoted string: mostly safe text, sometimes quotes, escapes or line breaks. */
+function quotedChange(text: string, r: () => number): { start: number; end: number; text: string } {
+  // mostly a string value (after `: "`), sometimes any quote (a key, or the text between strings)
+  const from = Math.floor(r() * text.length);
+  const valueAt = text.indexOf(': "', from);
+  const at = r() < 0.8 && valueAt >= 0 ? valueAt + 2 : text.indexOf('"', from);
+  const close = at >= 0 ? text.indexOf('"', at + 1) : -1;
+  if (at < 0 || close < 0) return { start: 0, end: 0, text: '' };
+  const pos = at + Math.floor(r() * (close - at + 1));
+  const del = r() < 0.4 ? Math.floor(r() * 4) : 0;
+  const pool = ['x', 'abc', 'é', '${header.x}', ' ', '/', '#', ':', '{', ']', ',', '"', '\\', '\n', "'", '\u2028', '日本'];
+  const ins = r() < 0.8 ? (pool[Math.floor(r() * pool.length)] as string) : '';
+  return { start: pos, end: Math.min(pos + del, text.length), text: ins };
+}
+
+test('reparseFlow equals parseFlow on edits inside quoted strings (JSON and quoted YAML)', () => {
+  const json = JSON.stringify(generateFlow(40), null, 2);
+  const yamlQuoted = stringify(generateFlow(25), { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
+  const exJson = examples().map((e) => JSON.stringify(parseFlow(e.text).yaml.toJS(), null, 2));
+  const before = { ...reparseStats };
+  analyzeEvery = 3;
+  for (const [name, base, seed] of [['json', json, 7], ['quoted yaml', yamlQuoted, 8], ...exJson.map((t, k) => [`example ${k} as JSON`, t, 20 + k] as const)] as const) {
+    const r = rng(seed);
+    let prev = parseFlow(base);
+    for (let n = 0; n < 150; n++) {
+      const change = quotedChange(prev.text, r);
+      const got = reparseFlow(prev, change);
+      const want = parseFlow(apply(prev.text, change));
+      assertSame(got, want, `${name} edit #${n} ${JSON.stringify(change)}`);
+      prev = r() < 0.85 && !want.problems.some((p) => p.code === 'flow/yaml-syntax') ? got : parseFlow(base);
+    }
+  }
+  const scalar = reparseStats.scalarEdits - before.scalarEdits;
+  console.log(`quoted strings: scalar edits ${scalar}, fallback ${reparseStats.fallback - before.fallback}`);
+  assert.ok(scalar > 300, `the scalar-edit path is taken (${scalar})`);
+});
+
 test('reparseFlow: the lazy yaml document and rangeAt match a full parse', () => {
   const text = stringify(generateFlow(30));
   const prev = parseFlow(text);

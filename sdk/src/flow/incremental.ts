@@ -17,12 +17,12 @@
  * (comments, CST, for edits) come from a full parse of the new text made lazily on first use.
  * Assumes `previous` was parsed with schema validation (the default).
  */
-import { Pair, YAMLMap, YAMLSeq, isMap, isSeq, parseDocument, visit } from 'yaml';
+import { Pair, Scalar, YAMLMap, YAMLSeq, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, LineCounter, Node as YamlNode } from 'yaml';
 import type { Flow, ParseProblem, Range, Step } from './model.js';
-import { buildTopLevelStep, documentData, lineTable as lineTableOfText, parseFlow } from './parse.js';
+import { buildFlowModel, buildTopLevelStep, documentData, isLegacyFlow, lineTable as lineTableOfText, parseFlow } from './parse.js';
 import type { FlowDocument } from './parse.js';
-import { findPair, keyRangeOf, locate, pathAtOffset, valueRangeOf } from './paths.js';
+import { findPair, keyRangeOf, keyString, locate, pathAtOffset, valueRangeOf } from './paths.js';
 import { validateFlowSchema } from './schema.js';
 
 export interface TextChange {
@@ -47,9 +47,11 @@ interface IncState {
 }
 
 const states = new WeakMap<FlowDocument, IncState | null>();
+/** Documents whose tree a re-parse took over (must not be re-parsed from again). */
+const consumed = new WeakSet<FlowDocument>();
 
 /** Counters for tests and benchmarks: how often the incremental path was taken or not. */
-export const reparseStats = { incremental: 0, fallback: 0 };
+export const reparseStats = { incremental: 0, fallback: 0, scalarEdits: 0 };
 
 const SNIPPET_PREFIX = 'steps:\n';
 
@@ -244,6 +246,7 @@ function tryIncremental(prev: FlowDocument, change: TextChange, newText: string)
   if (!treeSteps || !isSeq(treeSeq) || treeSeq.items.length !== itemStarts.length) return undefined;
   // commit: nothing below may fail
   states.set(prev, null);
+  consumed.add(prev);
   const shiftRange = (node: { range?: number[] | null }): void => {
     if (node.range) node.range = node.range.map((x) => (x >= regionEndOld ? x + delta : x));
   };
@@ -299,6 +302,169 @@ function tryIncremental(prev: FlowDocument, change: TextChange, newText: string)
   };
   if (prev.uri !== undefined) result.uri = prev.uri;
   states.set(result, { data, itemStarts: newStarts, col, tree });
+  // alias-free (checked above) with its data known: a later scalar edit may build on it
+  documentData.set(result, { data, fast: true });
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A change inside one quoted scalar value
+// ---------------------------------------------------------------------------------------------
+
+/** Characters an edit inside quotes may insert: printable, no quote, backslash or line break. */
+function plainQuotedText(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 0x20 && c <= 0x7e) {
+      if (c === 0x22 || c === 0x27 || c === 0x5c) return false;
+    } else if (c < 0xa0 || (c >= 0xd800 && c <= 0xdfff) || c === 0xfeff || c >= 0xfffe) return false;
+  }
+  return true;
+}
+
+/** Shifts every range number at or after `from` by `delta`, in place. */
+function shiftTree(node: unknown, from: number, delta: number, depth = 0): void {
+  if (!node || typeof node !== 'object' || depth > 10_000) return;
+  const r = (node as { range?: number[] | null }).range;
+  if (r) {
+    if (r[0] !== undefined && r[0] >= from) r[0] += delta;
+    if (r[1] !== undefined && r[1] >= from) r[1] += delta;
+    if (r[2] !== undefined && r[2] >= from) r[2] += delta;
+  }
+  if (isMap(node)) {
+    for (const p of node.items) {
+      shiftTree(p.key, from, delta, depth + 1);
+      shiftTree(p.value, from, delta, depth + 1);
+    }
+  } else if (isSeq(node)) {
+    for (const x of node.items) shiftTree(x, from, delta, depth + 1);
+  }
+}
+
+/** `data` with the value at `path` replaced, copying only the objects along the path. */
+function withValue(data: unknown, path: (string | number)[], value: unknown, k = 0): unknown {
+  if (k === path.length) return value;
+  const seg = path[k] as string | number;
+  if (Array.isArray(data)) {
+    const copy = data.slice();
+    copy[seg as number] = withValue(data[seg as number], path, value, k + 1);
+    return copy;
+  }
+  if (data && typeof data === 'object') {
+    return { ...(data as Record<string, unknown>), [seg]: withValue((data as Record<string, unknown>)[seg], path, value, k + 1) };
+  }
+  return data;
+}
+
+/**
+ * A change strictly inside the quotes of one quoted scalar value, in a document whose tree is
+ * alias-free and whose data is known (parsed by the fast path, or a re-parse of such a document),
+ * where neither the old content nor the inserted text holds a quote, backslash or line break:
+ * the text's structure cannot change, only that value and the offsets after it. The tree is
+ * taken over from `previous` (ranges shifted in place, the scalar's value set), the model is
+ * rebuilt from it, the schema re-checked on the data with the one value replaced. This covers
+ * typing inside any string value of a JSON flow, where the step-item path does not apply.
+ */
+function tryScalarEdit(prev: FlowDocument, change: TextChange, newText: string): FlowDocument | undefined {
+  const known = documentData.get(prev);
+  if (!known?.fast || consumed.has(prev)) return undefined;
+  if (prev.problems.some((p) => p.code === 'flow/yaml-syntax')) return undefined;
+  const root = prev.root;
+  if (!isMap(root) && !isSeq(root)) return undefined;
+  const { start, end } = change;
+  // the deepest value holding the change
+  const path: (string | number)[] = [];
+  let node: unknown = root;
+  for (let depth = 0; depth < 10_000 && !isScalar(node); depth++) {
+    let next: unknown;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) return undefined;
+        const kr = (pair.key as { range?: number[] } | null)?.range;
+        if (kr && (kr[0] as number) <= end && start <= (kr[1] as number)) return undefined; // touches a key
+        const vr = (pair.value as { range?: number[] } | null)?.range;
+        if (vr && (vr[0] as number) <= start && end <= (vr[1] as number)) {
+          const key = keyString(pair.key);
+          if (key === undefined) return undefined;
+          path.push(key);
+          next = pair.value;
+          break;
+        }
+      }
+    } else if (isSeq(node)) {
+      for (let i = 0; i < node.items.length; i++) {
+        const vr = (node.items[i] as { range?: number[] } | null)?.range;
+        if (vr && (vr[0] as number) <= start && end <= (vr[1] as number)) {
+          path.push(i);
+          next = node.items[i];
+          break;
+        }
+      }
+    }
+    if (next === undefined) return undefined;
+    node = next;
+  }
+  if (!isScalar(node) || (node.type !== Scalar.QUOTE_DOUBLE && node.type !== Scalar.QUOTE_SINGLE) || typeof node.value !== 'string') return undefined;
+  const r = node.range as number[];
+  const r0 = r[0] as number;
+  const r1 = r[1] as number;
+  if (!(start > r0 && end < r1)) return undefined;
+  const raw = prev.text.slice(r0 + 1, r1 - 1);
+  // the content as written must be the value itself (no escapes, doubled quotes or line breaks)
+  if (raw !== node.value || !plainQuotedText(raw) || !plainQuotedText(change.text)) return undefined;
+  const value = `${raw.slice(0, start - r0 - 1)}${change.text}${raw.slice(end - r0 - 1)}`;
+  const delta = change.text.length - (end - start);
+  const data = withValue(known.data, path, value);
+
+  // commit: the tree is taken over from `prev`
+  states.set(prev, null);
+  consumed.add(prev);
+  shiftTree(root, end, delta);
+  node.value = value;
+  if (Object.prototype.hasOwnProperty.call(node, 'source')) (node as { source?: string }).source = value;
+
+  const tree = { contents: root };
+  const built = buildFlowModel(root, newText);
+  const problems = [...built.problems, ...validateFlowSchema(tree, { data })];
+  problems.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
+  let lineTable: { positionAt: FlowDocument['positionAt']; offsetAt: FlowDocument['offsetAt'] } | undefined;
+  const lineTableOf = (): { positionAt: FlowDocument['positionAt']; offsetAt: FlowDocument['offsetAt'] } => (lineTable ??= lineTableOfText(newText));
+  let full: FlowDocument | undefined;
+  const fullDoc = (): FlowDocument => (full ??= parseFlow(newText, prev.uri !== undefined ? { uri: prev.uri } : {}));
+  const result: FlowDocument = {
+    text: newText,
+    flow: built.flow,
+    problems,
+    isLegacy: isLegacyFlow(tree),
+    get yaml(): Document.Parsed {
+      return fullDoc().yaml;
+    },
+    get lineCounter(): LineCounter {
+      return fullDoc().lineCounter;
+    },
+    root,
+    positionAt: (offset) => lineTableOf().positionAt(offset),
+    offsetAt: (pos) => lineTableOf().offsetAt(pos),
+    rangeAt(p, part = 'value') {
+      try {
+        const loc = locate(tree, p);
+        if (!loc) return undefined;
+        return part === 'key' ? keyRangeOf(loc) : valueRangeOf(loc);
+      } catch {
+        return undefined;
+      }
+    },
+    pathAt(offset) {
+      try {
+        return pathAtOffset(tree, offset);
+      } catch {
+        return undefined;
+      }
+    },
+  };
+  if (prev.uri !== undefined) result.uri = prev.uri;
+  documentData.set(result, { data, fast: true });
+  reparseStats.scalarEdits++;
   return result;
 }
 
@@ -312,7 +478,8 @@ export function tryReparseFlow(previous: FlowDocument, change: TextChange): Flow
   const end = Math.max(start, Math.min(Math.floor(Number(change.end)) || 0, text.length));
   const insert = typeof change.text === 'string' ? change.text : '';
   try {
-    const r = tryIncremental(previous, { start, end, text: insert }, `${text.slice(0, start)}${insert}${text.slice(end)}`);
+    const newText = `${text.slice(0, start)}${insert}${text.slice(end)}`;
+    const r = tryIncremental(previous, { start, end, text: insert }, newText) ?? tryScalarEdit(previous, { start, end, text: insert }, newText);
     if (r) reparseStats.incremental++;
     else reparseStats.fallback++;
     return r;

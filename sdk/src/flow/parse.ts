@@ -862,7 +862,8 @@ function safeParseDocument(text: string, lineCounter: LineCounter): Document.Par
   }
 }
 
-function isLegacyFlow(doc: NodeTree): boolean {
+/** `formatVersion` is 1 or absent (or the root is not a map). @internal */
+export function isLegacyFlow(doc: NodeTree): boolean {
   try {
     if (!isMap(doc.contents)) return true;
     const loc = locate(doc, ['formatVersion']);
@@ -878,6 +879,16 @@ export const documentData = new WeakMap<FlowDocument, { data: unknown; fast: boo
 
 /** A Document for `toJS` of nodes built by the fast path (no anchors, default schema). */
 let plainDocument: Document | undefined;
+
+/**
+ * The model of a whole alias-free yaml node tree whose ranges index `text` (for the
+ * incremental re-parse after a scalar edit). @internal
+ */
+export function buildFlowModel(root: YamlNode, text: string): { flow: Flow; problems: ParseProblem[] } {
+  const builder = new Builder((plainDocument ??= new Document()), root, text);
+  const flow = builder.build();
+  return { flow, problems: builder.problems };
+}
 
 /** Parses a flow file (YAML or JSON). Never throws. */
 export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDocument {
