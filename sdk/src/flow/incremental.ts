@@ -18,11 +18,11 @@
  * Assumes `previous` was parsed with schema validation (the default).
  */
 import { Pair, Scalar, YAMLMap, YAMLSeq, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
-import type { Document, LineCounter, Node as YamlNode } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
 import type { Flow, ParseProblem, Range, Step } from './model.js';
-import { buildFlowModel, buildTopLevelStep, documentData, isLegacyFlow, lineTable as lineTableOfText, parseFlow } from './parse.js';
+import { buildFlowModel, buildTopLevelStep, documentData, flowDocument, isLegacyFlow, parseFlow } from './parse.js';
 import type { FlowDocument } from './parse.js';
-import { findPair, keyRangeOf, keyString, locate, pathAtOffset, valueRangeOf } from './paths.js';
+import { findPair, keyString } from './paths.js';
 import { validateFlowSchema } from './schema.js';
 
 export interface TextChange {
@@ -62,10 +62,10 @@ function initialState(doc: FlowDocument): IncState | null {
   if (doc.problems.some((p) => p.code === 'flow/yaml-syntax')) return null;
   // a tree built by parseFlow's fast path has no anchors or aliases and its data is known;
   // else the yaml Document (already parsed then) is checked and converted
-  const known = documentData.get(doc);
-  const root = known?.fast ? doc.root : doc.yaml.contents;
+  const known = documentData.has(doc);
+  const root = known ? doc.root : doc.yaml.contents;
   if (!isMap(root) || root.flow) return null;
-  if (!known?.fast) {
+  if (!known) {
     let anchored = false;
     visit(doc.yaml, (_key, node) => {
       if (node && typeof node === 'object' && 'anchor' in node && (node as { anchor?: string }).anchor) anchored = true;
@@ -95,7 +95,7 @@ function initialState(doc: FlowDocument): IncState | null {
     itemStarts.push(lineStart);
   }
   if (itemStarts.length < 2) return null;
-  const data = known ? known.data : (doc.yaml.toJS({ maxAliasCount: 100 }) as unknown);
+  const data = known ? documentData.get(doc) : (doc.yaml.toJS({ maxAliasCount: 100 }) as unknown);
   if (!data || typeof data !== 'object' || Array.isArray(data) || !Array.isArray((data as Record<string, unknown>).steps)) return null;
   return { data: data as Record<string, unknown>, itemStarts, col, tree: root };
 }
@@ -233,78 +233,50 @@ function tryIncremental(prev: FlowDocument, change: TextChange, newText: string)
   // the yaml tree: taken over from `prev` (its ranges after the item shifted in place)
   const tree = st.tree;
   if (!isMap(tree)) return undefined;
-  const shiftNode = (n: unknown): void => {
-    if (!n || typeof n !== 'object') return;
-    visit(n as YamlNode, (_k, node) => {
-      const r = (node as { range?: number[] | null } | null)?.range;
-      if (r) (node as { range: number[] }).range = r.map((x) => (x >= regionEndOld ? x + delta : x));
-      return undefined;
-    });
-  };
   const treeSteps = findPair(tree, 'steps');
   const treeSeq = treeSteps?.value;
   if (!treeSteps || !isSeq(treeSeq) || treeSeq.items.length !== itemStarts.length) return undefined;
   // commit: nothing below may fail
   states.set(prev, null);
   consumed.add(prev);
-  const shiftRange = (node: { range?: number[] | null }): void => {
-    if (node.range) node.range = node.range.map((x) => (x >= regionEndOld ? x + delta : x));
-  };
-  shiftRange(tree);
+  shiftOwnRange(tree, regionEndOld, delta);
   for (const pair of tree.items) {
     if (pair === treeSteps) {
-      shiftRange(treeSeq);
-      for (let k = i + 1; k < treeSeq.items.length; k++) shiftNode(treeSeq.items[k]);
+      shiftOwnRange(treeSeq, regionEndOld, delta);
+      for (let k = i + 1; k < treeSeq.items.length; k++) shiftTree(treeSeq.items[k], regionEndOld, delta);
       treeSeq.items[i] = item;
     } else {
-      shiftNode(pair.key);
-      shiftNode(pair.value);
+      shiftTree(pair.key, regionEndOld, delta);
+      shiftTree(pair.value, regionEndOld, delta);
     }
   }
 
   const newStarts = itemStarts.slice();
   for (let k = i + 1; k < newStarts.length; k++) newStarts[k] = (newStarts[k] as number) + delta;
 
-  let lineTable: { positionAt: FlowDocument['positionAt']; offsetAt: FlowDocument['offsetAt'] } | undefined;
-  const lineTableOf = (): { positionAt: FlowDocument['positionAt']; offsetAt: FlowDocument['offsetAt'] } => (lineTable ??= lineTableOfText(newText));
-  let full: FlowDocument | undefined;
-  const fullDoc = (): FlowDocument => (full ??= parseFlow(newText, prev.uri !== undefined ? { uri: prev.uri } : {}));
-  const result: FlowDocument = {
-    text: newText,
-    flow,
-    problems,
-    isLegacy: prev.isLegacy,
-    get yaml(): Document.Parsed {
-      return fullDoc().yaml;
-    },
-    get lineCounter(): LineCounter {
-      return fullDoc().lineCounter;
-    },
-    root: tree,
-    positionAt: (offset) => lineTableOf().positionAt(offset),
-    offsetAt: (pos) => lineTableOf().offsetAt(pos),
-    rangeAt(path, part = 'value') {
-      try {
-        const loc = locate({ contents: tree }, path);
-        if (!loc) return undefined;
-        return part === 'key' ? keyRangeOf(loc) : valueRangeOf(loc);
-      } catch {
-        return undefined;
-      }
-    },
-    pathAt(offset) {
-      try {
-        return pathAtOffset({ contents: tree }, offset);
-      } catch {
-        return undefined;
-      }
-    },
-  };
-  if (prev.uri !== undefined) result.uri = prev.uri;
+  const result = reparsedDocument(prev, newText, flow, problems, prev.isLegacy, tree);
   states.set(result, { data, itemStarts: newStarts, col, tree });
   // alias-free (checked above) with its data known: a later scalar edit may build on it
-  documentData.set(result, { data, fast: true });
+  documentData.set(result, data);
   return result;
+}
+
+/**
+ * The FlowDocument of a re-parse: `root` is the tree taken over from `prev`; the yaml Document
+ * (comments, CST, for edits) comes from a full parse of the new text, made on first use.
+ */
+function reparsedDocument(prev: FlowDocument, newText: string, flow: Flow, problems: ParseProblem[], isLegacy: boolean, root: YamlNode): FlowDocument {
+  let full: FlowDocument | undefined;
+  const fullDoc = (): FlowDocument => (full ??= parseFlow(newText, prev.uri !== undefined ? { uri: prev.uri } : {}));
+  return flowDocument({
+    text: newText,
+    root,
+    flow,
+    problems,
+    isLegacy,
+    yaml: () => ({ doc: fullDoc().yaml, lineCounter: fullDoc().lineCounter }),
+    ...(prev.uri !== undefined ? { uri: prev.uri } : {}),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,15 +294,17 @@ function plainQuotedText(t: string): boolean {
   return true;
 }
 
-/** Shifts every range number at or after `from` by `delta`, in place. */
+/** Shifts the numbers of a node's own range at or after `from` by `delta`, in place. */
+function shiftOwnRange(node: unknown, from: number, delta: number): void {
+  const r = (node as { range?: number[] | null } | null)?.range;
+  if (!r) return;
+  for (let k = 0; k < r.length; k++) if ((r[k] as number) >= from) r[k] = (r[k] as number) + delta;
+}
+
+/** Shifts every range number of a subtree at or after `from` by `delta`, in place. */
 function shiftTree(node: unknown, from: number, delta: number, depth = 0): void {
   if (!node || typeof node !== 'object' || depth > 10_000) return;
-  const r = (node as { range?: number[] | null }).range;
-  if (r) {
-    if (r[0] !== undefined && r[0] >= from) r[0] += delta;
-    if (r[1] !== undefined && r[1] >= from) r[1] += delta;
-    if (r[2] !== undefined && r[2] >= from) r[2] += delta;
-  }
+  shiftOwnRange(node, from, delta);
   if (isMap(node)) {
     for (const p of node.items) {
       shiftTree(p.key, from, delta, depth + 1);
@@ -366,8 +340,7 @@ function withValue(data: unknown, path: (string | number)[], value: unknown, k =
  * typing inside any string value of a JSON flow, where the step-item path does not apply.
  */
 function tryScalarEdit(prev: FlowDocument, change: TextChange, newText: string): FlowDocument | undefined {
-  const known = documentData.get(prev);
-  if (!known?.fast || consumed.has(prev)) return undefined;
+  if (!documentData.has(prev) || consumed.has(prev)) return undefined;
   if (prev.problems.some((p) => p.code === 'flow/yaml-syntax')) return undefined;
   const root = prev.root;
   if (!isMap(root) && !isSeq(root)) return undefined;
@@ -414,7 +387,7 @@ function tryScalarEdit(prev: FlowDocument, change: TextChange, newText: string):
   if (raw !== node.value || !plainQuotedText(raw) || !plainQuotedText(change.text)) return undefined;
   const value = `${raw.slice(0, start - r0 - 1)}${change.text}${raw.slice(end - r0 - 1)}`;
   const delta = change.text.length - (end - start);
-  const data = withValue(known.data, path, value);
+  const data = withValue(documentData.get(prev), path, value);
 
   // commit: the tree is taken over from `prev`
   states.set(prev, null);
@@ -427,43 +400,8 @@ function tryScalarEdit(prev: FlowDocument, change: TextChange, newText: string):
   const built = buildFlowModel(root, newText);
   const problems = [...built.problems, ...validateFlowSchema(tree, { data })];
   problems.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
-  let lineTable: { positionAt: FlowDocument['positionAt']; offsetAt: FlowDocument['offsetAt'] } | undefined;
-  const lineTableOf = (): { positionAt: FlowDocument['positionAt']; offsetAt: FlowDocument['offsetAt'] } => (lineTable ??= lineTableOfText(newText));
-  let full: FlowDocument | undefined;
-  const fullDoc = (): FlowDocument => (full ??= parseFlow(newText, prev.uri !== undefined ? { uri: prev.uri } : {}));
-  const result: FlowDocument = {
-    text: newText,
-    flow: built.flow,
-    problems,
-    isLegacy: isLegacyFlow(tree),
-    get yaml(): Document.Parsed {
-      return fullDoc().yaml;
-    },
-    get lineCounter(): LineCounter {
-      return fullDoc().lineCounter;
-    },
-    root,
-    positionAt: (offset) => lineTableOf().positionAt(offset),
-    offsetAt: (pos) => lineTableOf().offsetAt(pos),
-    rangeAt(p, part = 'value') {
-      try {
-        const loc = locate(tree, p);
-        if (!loc) return undefined;
-        return part === 'key' ? keyRangeOf(loc) : valueRangeOf(loc);
-      } catch {
-        return undefined;
-      }
-    },
-    pathAt(offset) {
-      try {
-        return pathAtOffset(tree, offset);
-      } catch {
-        return undefined;
-      }
-    },
-  };
-  if (prev.uri !== undefined) result.uri = prev.uri;
-  documentData.set(result, { data, fast: true });
+  const result = reparsedDocument(prev, newText, built.flow, problems, isLegacyFlow(tree), root);
+  documentData.set(result, data);
   reparseStats.scalarEdits++;
   return result;
 }

@@ -874,8 +874,65 @@ export function isLegacyFlow(doc: NodeTree): boolean {
   }
 }
 
-/** What a parse keeps for the incremental re-parse: the document's JS data when known. @internal */
-export const documentData = new WeakMap<FlowDocument, { data: unknown; fast: boolean }>();
+/**
+ * The JS data of documents whose node tree is alias-free (built by the fast path, or re-parsed
+ * incrementally from such a document): what the incremental re-parse builds on. @internal
+ */
+export const documentData = new WeakMap<FlowDocument, unknown>();
+
+/**
+ * A FlowDocument over a yaml node tree whose ranges index `text`: navigation on that tree; the
+ * line table and the yaml Document (from `yaml`, called on first use) made when first asked
+ * for. Shared by parseFlow and the incremental re-parse. @internal
+ */
+export function flowDocument(parts: {
+  text: string;
+  root: YamlNode | null;
+  flow: Flow;
+  problems: ParseProblem[];
+  isLegacy: boolean;
+  yaml: () => { doc: Document.Parsed; lineCounter: LineCounter };
+  uri?: string;
+}): FlowDocument {
+  const { text, root, yaml } = parts;
+  const tree: NodeTree = { contents: root };
+  // the line table is made on first use (diagnostics without positions need none)
+  let lines: ReturnType<typeof lineTable> | undefined;
+  const linesOf = (): ReturnType<typeof lineTable> => (lines ??= lineTable(text));
+  const result: FlowDocument = {
+    text,
+    root,
+    flow: parts.flow,
+    problems: parts.problems,
+    isLegacy: parts.isLegacy,
+    positionAt: (offset: number) => linesOf().positionAt(offset),
+    offsetAt: (pos: Position) => linesOf().offsetAt(pos),
+    rangeAt(path: NodePath, part: 'key' | 'value' = 'value'): Range | undefined {
+      try {
+        const loc = locate(tree, path);
+        if (!loc) return undefined;
+        return part === 'key' ? keyRangeOf(loc) : valueRangeOf(loc);
+      } catch {
+        return undefined;
+      }
+    },
+    pathAt(offset: number) {
+      try {
+        return pathAtOffset(tree, offset);
+      } catch {
+        return undefined;
+      }
+    },
+    get yaml(): Document.Parsed {
+      return yaml().doc;
+    },
+    get lineCounter(): LineCounter {
+      return yaml().lineCounter;
+    },
+  };
+  if (parts.uri !== undefined) result.uri = parts.uri;
+  return result;
+}
 
 /** A Document for `toJS` of nodes built by the fast path (no anchors, default schema). */
 let plainDocument: Document | undefined;
@@ -943,41 +1000,8 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
     }
   }
   problems.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
-  // the line table is made on first use (diagnostics without positions need none)
-  let lines: ReturnType<typeof lineTable> | undefined;
-  const linesOf = (): ReturnType<typeof lineTable> => (lines ??= lineTable(src));
-  const result = {
-    text: src,
-    root,
-    flow,
-    problems,
-    isLegacy: isLegacyFlow(tree),
-    positionAt: (offset: number) => linesOf().positionAt(offset),
-    offsetAt: (pos: Position) => linesOf().offsetAt(pos),
-    rangeAt(path: NodePath, part: 'key' | 'value' = 'value'): Range | undefined {
-      try {
-        const loc = locate(tree, path);
-        if (!loc) return undefined;
-        return part === 'key' ? keyRangeOf(loc) : valueRangeOf(loc);
-      } catch {
-        return undefined;
-      }
-    },
-    pathAt(offset: number) {
-      try {
-        return pathAtOffset(tree, offset);
-      } catch {
-        return undefined;
-      }
-    },
-    get yaml(): Document.Parsed {
-      return fullParse().doc;
-    },
-    get lineCounter(): LineCounter {
-      return fullParse().lineCounter;
-    },
-  } as FlowDocument;
-  if (fast) documentData.set(result, { data: fast.data, fast: true });
+  const result = flowDocument({ text: src, root, flow, problems, isLegacy: isLegacyFlow(tree), yaml: fullParse });
+  if (fast) documentData.set(result, fast.data);
   if (options.uri !== undefined) result.uri = options.uri;
   return result;
 }
