@@ -12,20 +12,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, parseDocument, stringify } from 'yaml';
 import { fastTree } from '../src/flow/fast-tree.js';
 import { parseFlow } from '../src/index.js';
+import { rng } from './prng.js';
 
 const examplesDir = new URL('../../../shared/examples/', import.meta.url);
 const fixturesDir = new URL('./fixtures/flows/', import.meta.url);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function files(dir: URL, suffixes: string[]): string[] {
   try {
@@ -232,14 +222,14 @@ describe('fastTree equals the yaml library', () => {
   });
 
   it('on random documents in every style the yaml library writes', () => {
-    const rnd = mulberry32(0xfa57);
+    const rnd = rng(0xfa57);
     const tally = { fast: 0, slow: 0 };
     for (let i = 0; i < 1500; i++) check(randomDocument(rnd), tally);
     assert.ok(tally.fast > 1000, `fast path taken for ${tally.fast} of 1500`);
   });
 
   it('on mutations of the corpus and of random documents', () => {
-    const rnd = mulberry32(0x5eed);
+    const rnd = rng(0x5eed);
     const tally = { fast: 0, slow: 0 };
     for (let i = 0; i < 3000; i++) {
       const base = i % 2 === 0 ? (corpus[Math.floor(rnd() * corpus.length)] as string) : randomDocument(rnd);
@@ -251,7 +241,7 @@ describe('fastTree equals the yaml library', () => {
 
 describe('parseFlow is the same on either path', () => {
   it('model and problems equal with and without the fast path', () => {
-    const rnd = mulberry32(0xabc);
+    const rnd = rng(0xabc);
     const corpus = [...files(examplesDir, ['.flow.yaml']), ...files(fixturesDir, ['.flow.yaml', '.flow.json'])];
     let compared = 0;
     for (let i = 0; i < 400; i++) {

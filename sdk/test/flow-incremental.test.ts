@@ -13,6 +13,7 @@ import type { FlowDocument } from '../src/flow/parse.js';
 import { reparseFlow, reparseStats } from '../src/flow/incremental.js';
 import { isMap, isPair, isScalar, isSeq } from 'yaml';
 import { AdapterRegistry } from '../src/index.js';
+import { rng } from './prng.js';
 
 // language-server pieces, imported by URL so that the sdk's TypeScript project does not include them
 type Analyze = (doc: FlowDocument, options: { adapters: unknown }) => unknown[];
@@ -33,18 +34,6 @@ function examples(): { name: string; text: string }[] {
     files = [];
   }
   return files.map((f) => ({ name: f, text: readFileSync(join(examplesDir, f), 'utf8') }));
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SNIPPETS = ['x', ' ', '\n', 'a', '1', ':', '${', '}', '"', "'", '- ', '#', '  ', 'true', '${body.x}', '${bad', '\n      X-New: "v"', '\n    headers:\n      A: b', 'call', '[', '{', '&a', '*a', '\t', '\r\n', '|', '>'];

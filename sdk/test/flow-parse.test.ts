@@ -19,6 +19,7 @@ import type {
 } from '../src/flow/model.js';
 import { parseFlow } from '../src/flow/parse.js';
 import type { FlowDocument } from '../src/flow/parse.js';
+import { rng } from './prng.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/flows/', import.meta.url));
 const examplesDir = '/work/shared/examples/';
@@ -435,17 +436,7 @@ describe('parseFlow: broken YAML gives problems, not exceptions', () => {
 });
 
 describe('parseFlow: never throws on junk', () => {
-  // Deterministic PRNG (mulberry32) so failures are reproducible.
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
+  // rng: deterministic (mulberry32), so failures are reproducible
   const alphabet = ' \n\t:-{}[],"\'#&*!|>%@`?$\\abcdefxyz0129steps:call:flow:split:${}\r\u0000\uffff\ud800é😀';
 
   function check(text: string): void {
