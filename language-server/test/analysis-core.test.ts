@@ -20,7 +20,7 @@ import {
   type AdapterCatalog,
   type Rule,
 } from '../src/index.js';
-import { countPerExchange, calledReceiver } from '../src/analysis/helpers.js';
+import { countPerExchange, calledReceiver } from './support/reference-walkers.js';
 import { testCatalog } from './fixtures/adapters.js';
 
 const options = { adapters: testCatalog() };

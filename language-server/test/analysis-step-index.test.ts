@@ -12,16 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlow, type Step } from '@sessionflow/sdk';
 import { buildContext } from '../src/index.js';
-import {
-  allSteps,
-  calledReceiver,
-  countPerExchange,
-  countPerExchangeTree,
-  walkExchange,
-  walkExchangeTree,
-  type Enclosing,
-  type EnclosingChain,
-} from '../src/analysis/helpers.js';
+import { allSteps, countPerExchangeTree, walkExchangeTree, type Enclosing, type EnclosingChain } from '../src/analysis/helpers.js';
+import { calledReceiver, countPerExchange, walkExchange } from './support/reference-walkers.js';
 import { testCatalog } from './fixtures/adapters.js';
 import { EXAMPLES_DIR } from './fixtures/paths.js';
 

@@ -120,7 +120,7 @@ export interface StepIndex {
   main: StepNode[];
   /** Every local process with its steps, in file order. */
   processList: { name: string; nodes: StepNode[] }[];
-  /** Local process name → its steps, as `processSteps` finds them (the first of that name). */
+  /** Local process name → its steps (the first process of that name). */
   processes: Map<string, StepNode[] | undefined>;
 }
 
@@ -231,11 +231,12 @@ export function innermost(chain: EnclosingChain | undefined, pred: (e: Enclosing
 }
 
 /**
- * `walkExchange` over the step index: the same steps in the same order, with the enclosing
- * composites as a chain. With `outerKey`, a local process is not walked again for a call whose
- * chain has the same key and whose process stack contains one it was already walked with: use
- * it when the visitor's findings depend on the chain only through that key and repeat visits
- * add nothing (the visitor dedupes), so a process called from many places is walked once.
+ * Walks the steps one exchange runs, in order, over the step index, expanding `process:` calls
+ * in place (a recursive process once per call chain), with the enclosing composites as a chain.
+ * With `outerKey`, a local process is not walked again for a call whose chain has the same key
+ * and whose process stack contains one it was already walked with: use it when the visitor's
+ * findings depend on the chain only through that key and repeat visits add nothing (the visitor
+ * dedupes), so a process called from many places is walked once.
  */
 export function walkExchangeTree(
   index: StepIndex,
@@ -272,7 +273,11 @@ export function walkExchangeTree(
   walk(index.main, undefined, []);
 }
 
-/** `countPerExchange` over the step index. */
+/**
+ * How often one exchange runs the steps matching `pred`, capped at 2 ("more than once"), over
+ * the step index. Loops and splits multiply by "many"; route branches are alternatives (maximum,
+ * not sum); multicast branches all run (sum); local processes are expanded.
+ */
 export function countPerExchangeTree(index: StepIndex, nodes: StepNode[], pred: (n: StepNode) => boolean, stack: string[] = []): number {
   let total = 0;
   for (const node of nodes) {
@@ -309,91 +314,13 @@ export function countPerExchangeTree(index: StepIndex, nodes: StepNode[], pred: 
   return Math.min(total, 2);
 }
 
-/** Whether the node is a call/send step naming receiver `name` (`calledReceiver(step) === name`). */
+/** Whether the node is a call/send step naming receiver `name`. */
 export function callsReceiver(node: StepNode, name: string): boolean {
   return typeof node.receiver === 'string' && node.receiver === name;
 }
 
-export function processSteps(flow: Flow, name: string): Step[] | undefined {
-  return (flow.processes ?? []).find((p) => p.name === name)?.steps;
-}
-
-/**
- * Walks the steps one exchange runs, in order, expanding `process:` calls in place (a
- * recursive process is expanded once per call chain). The visitor sees each step with its
- * enclosing composites, including the `process` steps that led to it.
- */
-export function walkExchange(flow: Flow, visit: (step: Step, enclosing: Enclosing[]) => void): void {
-  const walk = (steps: Step[], enclosing: Enclosing[], stack: string[]): void => {
-    if (stack.length > 32) return;
-    for (const step of steps) {
-      if (!step) continue;
-      visit(step, enclosing);
-      if (step.kind === 'process') {
-        const name = step.process?.value;
-        if (typeof name !== 'string' || stack.includes(name)) continue;
-        const inner = processSteps(flow, name);
-        if (inner) walk(inner, [...enclosing, { kind: 'process', step, parallel: false }], [...stack, name]);
-        continue;
-      }
-      for (const child of childLists(step)) walk(child.steps, [...enclosing, child.enclosing], stack);
-    }
-  };
-  walk(flow.steps ?? [], [], []);
-}
-
-/**
- * How often one exchange runs the steps matching `pred`, capped at 2 ("more than once").
- * Loops and splits multiply by "many"; route branches are alternatives (maximum, not sum);
- * multicast branches all run (sum); local processes are expanded.
- */
-export function countPerExchange(flow: Flow, steps: Step[], pred: (s: Step) => boolean, stack: string[] = []): number {
-  let total = 0;
-  for (const step of steps) {
-    if (!step) continue;
-    if (pred(step)) total += 1;
-    switch (step.kind) {
-      case 'split':
-      case 'loop': {
-        const inner = countPerExchange(flow, step.steps ?? [], pred, stack);
-        if (inner > 0) total += 2;
-        break;
-      }
-      case 'multicast':
-        for (const b of step.branches ?? []) total += countPerExchange(flow, b ?? [], pred, stack);
-        break;
-      case 'route': {
-        let best = 0;
-        for (const w of step.when ?? []) best = Math.max(best, countPerExchange(flow, w.steps ?? [], pred, stack));
-        if (step.otherwise) best = Math.max(best, countPerExchange(flow, step.otherwise, pred, stack));
-        total += best;
-        break;
-      }
-      case 'process': {
-        const name = step.process?.value;
-        if (typeof name === 'string' && !stack.includes(name) && stack.length < 32) {
-          const inner = processSteps(flow, name);
-          if (inner) total += countPerExchange(flow, inner, pred, [...stack, name]);
-        }
-        break;
-      }
-      default:
-        break;
-    }
-    if (total >= 2) return 2;
-  }
-  return Math.min(total, 2);
-}
-
 export function isCallStep(step: Step): step is CallStep {
   return step.kind === 'call' || step.kind === 'send';
-}
-
-/** The receiver name a call/send step names, if it is a string. */
-export function calledReceiver(step: Step): string | undefined {
-  if (!isCallStep(step)) return undefined;
-  const v = step.receiver?.value;
-  return typeof v === 'string' ? v : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
