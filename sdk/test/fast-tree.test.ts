@@ -257,3 +257,33 @@ describe('parseFlow is the same on either path', () => {
     assert.ok(compared > 100, `compared ${compared}`);
   });
 });
+
+describe('fast-path nodes keep their range in fields', () => {
+  const tree = fastTree('a:\n  b: "x"\n  c: [1, 2]\n');
+  assert.ok(tree);
+  const root = tree.root;
+  assert.ok(isMap(root));
+  const b = root.items[0]?.value;
+  assert.ok(isMap(b));
+  const x = b.items[0]?.value;
+  assert.ok(isScalar(x));
+
+  it('hands out a copy: writing its elements changes nothing, assigning it does', () => {
+    const r = x.range as [number, number, number];
+    assert.deepEqual(r, [8, 11, 12]);
+    r[0] = 99;
+    assert.deepEqual(x.range, [8, 11, 12]);
+    x.range = [9, 12, 13];
+    assert.deepEqual(x.range, [9, 12, 13]);
+    x.range = [8, 11, 12];
+  });
+
+  it('is a yaml node to the library: clone, toJS and stringify see the same node', () => {
+    const copy = b.clone();
+    assert.deepEqual(copy.range, b.range);
+    assert.notEqual(copy.range, b.range);
+    assert.deepEqual(root.toJSON(), { a: { b: 'x', c: [1, 2] } });
+    assert.equal(stringify(root).trim(), 'a:\n  b: "x"\n  c: [ 1, 2 ]');
+    assert.ok(x instanceof Object.getPrototypeOf(parseDocument('"q"').contents).constructor);
+  });
+});

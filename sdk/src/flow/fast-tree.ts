@@ -50,28 +50,70 @@ function plainTags(): CoreTag[] {
 }
 
 /**
- * One real instance of each node class serves as the prototype of the nodes built here: they
- * inherit its node-type mark (what the library's `isScalar`/`isPair` read) and are `instanceof`
- * the class, without each running the constructor (a `defineProperty` per node, a tenth of the
- * build time).
+ * The range of a node built here is kept in three in-object number fields (`rs`, `re`, `rn`: the
+ * yaml range triple) instead of an own `range` array: a `range` accessor on the nodes'
+ * prototypes reads them as a fresh `[start, end, nodeEnd]` array and a write (`node.range =
+ * [...]`) stores them. Two of every three objects of the tree were range arrays (an array and
+ * its elements), all of them long-lived; the tree now allocates one object per node. A range
+ * read this way is a copy: change a range by assigning `range`, not by writing its elements.
  */
-const SCALAR_PROTO: object = new Scalar(null);
+interface RangeFields {
+  rs: number;
+  re: number;
+  rn: number;
+}
+
+const RANGE_ACCESSOR: PropertyDescriptor = {
+  get(this: RangeFields): [number, number, number] | undefined {
+    return this.rs < 0 ? undefined : [this.rs, this.re, this.rn];
+  },
+  set(this: RangeFields, v: unknown) {
+    if (Array.isArray(v) && typeof v[0] === 'number') {
+      this.rs = v[0] as number;
+      this.re = typeof v[1] === 'number' ? v[1] : this.rs;
+      this.rn = typeof v[2] === 'number' ? v[2] : this.re;
+    } else {
+      this.rs = -1;
+      this.re = -1;
+      this.rn = -1;
+    }
+  },
+  enumerable: false,
+  configurable: true,
+};
+
+/**
+ * One real instance of each node class serves as the prototype of the nodes built here: they
+ * inherit its node-type mark (what the library's `isScalar`/`isPair`/`isMap`/`isSeq` read) and
+ * are `instanceof` the class, without each running the constructor (a `defineProperty` per
+ * node, a tenth of the build time); the range accessor sits on that prototype.
+ */
+function protoOf(instance: object): object {
+  const proto = Object.create(instance) as object;
+  Object.defineProperty(proto, 'range', RANGE_ACCESSOR);
+  return proto;
+}
+const SCALAR_PROTO: object = protoOf(new Scalar(null));
 const PAIR_PROTO: object = new Pair(null);
+const MAP_PROTO: object = protoOf(new YAMLMap());
+const SEQ_PROTO: object = protoOf(new YAMLSeq());
 
 /**
  * Per scalar style, a constructor whose `prototype` carries the `type` (on top of the Scalar
- * prototype), so a node's own fields are its value and range. Plain constructor functions: `new`
- * allocates the object with its fields in place, quicker than `Object.create` followed by two
- * property additions (a tenth less time for the whole tree, and less garbage); the nodes'
- * `constructor` is still the library's class, found up the chain.
+ * prototype), so a node's own fields are its value and range numbers. Plain constructor
+ * functions: `new` allocates the object with its fields in place, quicker than `Object.create`
+ * followed by property additions; the nodes' `constructor` is still the library's class, found
+ * up the chain.
  */
-type ScalarCtor = new (value: unknown, range: [number, number, number]) => Scalar<unknown>;
+type ScalarCtor = new (value: unknown, start: number, end: number, nodeEnd: number) => Scalar<unknown>;
 function scalarCtor(type: Scalar.Type): ScalarCtor {
   const proto = Object.create(SCALAR_PROTO) as { type: Scalar.Type };
   proto.type = type;
-  const ctor = function (this: { value: unknown; range: [number, number, number] }, value: unknown, range: [number, number, number]) {
+  const ctor = function (this: RangeFields & { value: unknown }, value: unknown, start: number, end: number, nodeEnd: number) {
     this.value = value;
-    this.range = range;
+    this.rs = start;
+    this.re = end;
+    this.rn = nodeEnd;
   } as unknown as { prototype: object };
   ctor.prototype = proto;
   return ctor as unknown as ScalarCtor;
@@ -81,9 +123,9 @@ const STYLE_CTORS = new Map<Scalar.Type, ScalarCtor>(
 );
 const PlainScalar = STYLE_CTORS.get(Scalar.PLAIN) as ScalarCtor;
 
-function newScalar(type: Scalar.Type, value: unknown, range: [number, number, number]): Scalar<unknown> {
+function newScalar(type: Scalar.Type, value: unknown, start: number, end: number, nodeEnd: number): Scalar<unknown> {
   const Ctor = type === Scalar.PLAIN ? PlainScalar : (STYLE_CTORS.get(type) as ScalarCtor);
-  return new Ctor(value, range);
+  return new Ctor(value, start, end, nodeEnd);
 }
 
 type PairCtor = new (key: Scalar, value: YamlNode) => Pair;
@@ -100,6 +142,21 @@ function newPair(key: Scalar, value: YamlNode): Pair {
   return new FastPair(key, value);
 }
 
+/** A map or sequence (items set at its end; `flow` only on flow collections, as the library does). */
+type CollectionCtor = new (start: number) => (YAMLMap | YAMLSeq) & RangeFields;
+function collectionCtor(proto: object): CollectionCtor {
+  const ctor = function (this: RangeFields & { items: unknown[] }, start: number) {
+    this.items = EMPTY;
+    this.rs = start;
+    this.re = start;
+    this.rn = start;
+  } as unknown as { prototype: object };
+  ctor.prototype = proto;
+  return ctor as unknown as CollectionCtor;
+}
+const FastMap = collectionCtor(MAP_PROTO);
+const FastSeq = collectionCtor(SEQ_PROTO);
+
 /** Options the tags' resolve functions read (the yaml library's parse defaults). */
 const RESOLVE_OPTIONS = { intAsBigInt: false };
 
@@ -109,7 +166,7 @@ for (const c of '~nNtTfF0123456789-+.') MAYBE_TYPED[c.charCodeAt(0)] = 1;
 
 class NotFast extends Error {}
 
-/** A sequence frame's data until its end. */
+/** A sequence frame's data until its end (and a collection's items until then). */
 const EMPTY: unknown[] = [];
 
 function bail(): never {
@@ -122,7 +179,7 @@ const HASH = 35;
 
 /** A collection under construction. */
 interface Frame {
-  node: YAMLMap | YAMLSeq;
+  node: (YAMLMap | YAMLSeq) & RangeFields;
   isMap: boolean;
   /** Map: its plain object (filled as pairs come); sequence: filled at its end. */
   data: Record<string, unknown> | unknown[];
@@ -214,7 +271,7 @@ function flowNodeEnd(text: string, end: number): number {
 /** Column of the collection a block-context value belongs to (the root has none: infinite). */
 function columnOfFrame(text: string, frame: Frame | undefined): number {
   if (!frame) return Number.POSITIVE_INFINITY;
-  if (frame.col < 0) frame.col = columnOf(text, (frame.node.range as number[])[0] as number);
+  if (frame.col < 0) frame.col = columnOf(text, frame.node.rs);
   return frame.col;
 }
 
@@ -345,8 +402,7 @@ function build(text: string, events: Event[]): FastTree {
         // a block collection starts at its first key or `-`; a flow one at its bracket
         const start = ev.start;
         if (flow && text.charCodeAt(start) !== (isMap ? 123 : 91)) bail();
-        const node = isMap ? new YAMLMap() : new YAMLSeq();
-        node.range = [start, start, start];
+        const node = isMap ? new FastMap(start) : new FastSeq(start);
         if (flow) node.flow = true;
         stack.push({ node, isMap, data: isMap ? {} : EMPTY, base: itemBuf.length, flow, key: null, lastEnd: -1, start, gap: start, col: -1 });
         break;
@@ -362,7 +418,7 @@ function build(text: string, events: Event[]): FastTree {
         if (!frame.isMap) frame.data = dataBuf.slice(base, itemBuf.length);
         itemBuf.length = base;
         dataBuf.length = base;
-        const start = (node.range as [number, number, number])[0];
+        const start = node.rs;
         let end: number;
         let nodeEnd: number;
         if (frame.flow) {
@@ -388,9 +444,8 @@ function build(text: string, events: Event[]): FastTree {
           if (commentFollows(text, end)) bail();
           nodeEnd = end;
         }
-        const range = node.range as [number, number, number];
-        range[1] = end;
-        range[2] = nodeEnd;
+        node.re = end;
+        node.rn = nodeEnd;
         attach(node, frame.data, start, end, nodeEnd);
         break;
       }
@@ -429,7 +484,7 @@ function scalar(
     while (text.charCodeAt(j) === SPACE) j++;
     // a comment after an empty value extends its node end by rules not modelled here
     if (text.charCodeAt(j) === HASH || (text.charCodeAt(j) === NL && commentFollows(text, j + 1))) bail();
-    attach(newScalar(Scalar.PLAIN, null, [j, j, j]), null, j, j, j);
+    attach(newScalar(Scalar.PLAIN, null, j, j, j), null, j, j, j);
     return;
   }
   switch (ev.style) {
@@ -493,10 +548,10 @@ function scalar(
       end = chomp === 43 ? ev.valueEnd : text.charCodeAt(k) === NL ? k + 1 : k;
       if (commentFollows(text, ev.valueEnd)) bail();
       value = getScalarValue(text, ev);
-      attach(newScalar(ind === 124 ? Scalar.BLOCK_LITERAL : Scalar.BLOCK_FOLDED, value, [start, end, end]), value, start, end, end);
+      attach(newScalar(ind === 124 ? Scalar.BLOCK_LITERAL : Scalar.BLOCK_FOLDED, value, start, end, end), value, start, end, end);
       return;
     }
   }
   const nodeEnd = isKey ? end : inFlow ? flowNodeEnd(text, end) : nodeEndAfter(text, end, columnOfFrame(text, top));
-  attach(newScalar(type, value, [start, end, nodeEnd]), value, start, end, nodeEnd);
+  attach(newScalar(type, value, start, end, nodeEnd), value, start, end, nodeEnd);
 }

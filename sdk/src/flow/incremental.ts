@@ -294,11 +294,22 @@ function plainQuotedText(t: string): boolean {
   return true;
 }
 
-/** Shifts the numbers of a node's own range at or after `from` by `delta`, in place. */
+/**
+ * Shifts the numbers of a node's own range at or after `from` by `delta`. The range is assigned
+ * back: the fast path's nodes hand out their range as a copy (fast-tree.ts).
+ */
 function shiftOwnRange(node: unknown, from: number, delta: number): void {
-  const r = (node as { range?: number[] | null } | null)?.range;
-  if (!r) return;
-  for (let k = 0; k < r.length; k++) if ((r[k] as number) >= from) r[k] = (r[k] as number) + delta;
+  const n = node as { range?: number[] | null } | null;
+  const r = n?.range;
+  if (!n || !r) return;
+  let changed = false;
+  for (let k = 0; k < r.length; k++) {
+    if ((r[k] as number) >= from) {
+      r[k] = (r[k] as number) + delta;
+      changed = true;
+    }
+  }
+  if (changed) n.range = r;
 }
 
 /** Shifts every range number of a subtree at or after `from` by `delta`, in place. */
