@@ -30,7 +30,7 @@ import { LineCounter, parseDocument, stringify } from 'yaml';
 import { getLanguageService } from 'vscode-json-languageservice';
 import type { Diagnostic as JsonDiagnostic, LanguageService } from 'vscode-json-languageservice';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { AdapterRegistry, fastTree, flowSchema, parseFlow, reparseFlow } from '@sessionflow/sdk';
+import { AdapterRegistry, compactTree, flowSchema, parseFlow, reparseFlow } from '@sessionflow/sdk';
 import type { FlowDocument } from '@sessionflow/sdk';
 import { analyze, analyzeWith } from '../src/index.js';
 import type { AdapterCatalog, Diagnostic } from '../src/index.js';
@@ -413,7 +413,7 @@ async function breakdown(fx: Fixture, adapters: AdapterCatalog, service: Languag
   const options = { adapters };
   const result = await measureInterleaved(
     {
-      fastTree: () => fastTree(fx.yaml),
+      compactTree: () => compactTree(fx.yaml),
       parseFlowNoSchema: () => parseFlow(fx.yaml, { schema: false }),
       parseFlow: () => parseFlow(fx.yaml),
       yamlLibrary: () => parseDocument(fx.yaml, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true, logLevel: 'error' }),
@@ -428,9 +428,9 @@ async function breakdown(fx: Fixture, adapters: AdapterCatalog, service: Languag
   const of = (k: string): Stats => result[k] as Stats;
   const base = of('schemaOnly').median;
   const rows: [string, number][] = [
-    ['fastTree: js-yaml events -> yaml node tree + data', of('fastTree').median],
+    ['compactTree: js-yaml events -> compact tree + data', of('compactTree').median],
     ['parseFlow without schema (tree + model builder)', of('parseFlowNoSchema').median],
-    ['  of which: model builder (difference)', of('parseFlowNoSchema').median - of('fastTree').median],
+    ['  of which: model builder (difference)', of('parseFlowNoSchema').median - of('compactTree').median],
     ['parseFlow (with JSON Schema via ajv)', of('parseFlow').median],
     ['  of which: schema validation (difference)', of('parseFlow').median - of('parseFlowNoSchema').median],
     ['analyze (all rules)', of('analyze').median],
@@ -439,7 +439,7 @@ async function breakdown(fx: Fixture, adapters: AdapterCatalog, service: Languag
     ['(for comparison: the yaml library\'s parseDocument, the slow path)', of('yamlLibrary').median],
     ['schema-only (vscode-json-languageservice, JSON text)', base],
   ];
-  console.log(`\nbreakdown of the ${fx.steps}-step YAML case, each stage on its own (median of ${of('fastTree').runs} runs each, interleaved):`);
+  console.log(`\nbreakdown of the ${fx.steps}-step YAML case, each stage on its own (median of ${of('compactTree').runs} runs each, interleaved):`);
   printTable(
     ['stage', 'ms', 'x schema-only'],
     rows.map(([label, ms]) => [label, fmt(ms), (ms / base).toFixed(2)]),

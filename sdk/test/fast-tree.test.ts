@@ -244,8 +244,9 @@ describe('parseFlow is the same on either path', () => {
     const rnd = rng(0xabc);
     const corpus = [...files(examplesDir, ['.flow.yaml']), ...files(fixturesDir, ['.flow.yaml', '.flow.json'])];
     let compared = 0;
-    for (let i = 0; i < 400; i++) {
-      const text = mutate(corpus[Math.floor(rnd() * corpus.length)] as string, rnd);
+    // the model is built from the compact tree on the fast path, from the yaml nodes on the other
+    for (let i = 0; i < corpus.length + 800; i++) {
+      const text = i < corpus.length ? (corpus[i] as string) : mutate(corpus[Math.floor(rnd() * corpus.length)] as string, rnd);
       if (!fastTree(text)) continue;
       compared++;
       const a = parseFlow(text);
@@ -254,7 +255,7 @@ describe('parseFlow is the same on either path', () => {
       assert.deepEqual(a.problems, b.problems, `problems differ for\n${text}`);
       assert.equal(a.isLegacy, b.isLegacy);
     }
-    assert.ok(compared > 100, `compared ${compared}`);
+    assert.ok(compared > 250, `compared ${compared}`);
   });
 });
 
@@ -285,5 +286,24 @@ describe('fast-path nodes keep their range in fields', () => {
     assert.deepEqual(root.toJSON(), { a: { b: 'x', c: [1, 2] } });
     assert.equal(stringify(root).trim(), 'a:\n  b: "x"\n  c: [ 1, 2 ]');
     assert.ok(x instanceof Object.getPrototypeOf(parseDocument('"q"').contents).constructor);
+  });
+});
+
+describe('fast-path collections make their items when first read', () => {
+  it('reads the same items every time; an assigned list replaces them', () => {
+    const tree = fastTree('steps:\n  - call: a\n  - call: b\n');
+    assert.ok(tree && isMap(tree.root));
+    const steps = tree.root.items[0]?.value;
+    assert.ok(isSeq(steps));
+    const first = steps.items;
+    assert.equal(steps.items, first, 'made once, then kept');
+    assert.equal(first.length, 2);
+    const item = first[1];
+    assert.ok(isMap(item));
+    assert.deepEqual(item.toJSON(), { call: 'b' });
+    steps.items = [item];
+    assert.deepEqual(tree.root.toJSON(), { steps: [{ call: 'b' }] });
+    const copy = tree.root.clone();
+    assert.deepEqual(copy.toJSON(), { steps: [{ call: 'b' }] });
   });
 });

@@ -25,10 +25,41 @@ import { Pair, Scalar, Schema, YAMLMap, YAMLSeq } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 
 export interface FastTree {
-  /** Root node, in the yaml library's classes, with the library's ranges. */
+  /** Root node, in the yaml library's classes, with the library's ranges (made on demand: see `yamlNode`). */
   root: YamlNode;
   /** The document as plain JS data (what `doc.toJS()` gives). */
   data: unknown;
+}
+
+/** Node kinds of a CompactTree. */
+export const K_SCALAR = 1;
+export const K_MAP = 2;
+export const K_SEQ = 3;
+
+/** Scalar styles of a CompactTree (`style` of a scalar node), in the yaml library's terms. */
+export const SCALAR_TYPES: readonly Scalar.Type[] = [Scalar.PLAIN, Scalar.QUOTE_SINGLE, Scalar.QUOTE_DOUBLE, Scalar.BLOCK_LITERAL, Scalar.BLOCK_FOLDED];
+
+/**
+ * The node tree of a text in the fast subset, as numbers: node `i` has a kind (`K_SCALAR`,
+ * `K_MAP`, `K_SEQ`), the yaml range triple (`rs`/`re`/`rn`: start, value end, node end), a
+ * scalar's value and style (index into SCALAR_TYPES), a collection's flow flag (`style` 1) and
+ * its items: `items[first[i] .. first[i] + count[i])`, node indexes (a map: key, value, key,
+ * value, ...). Building it allocates a few typed arrays instead of an object per node; the
+ * model builder reads it directly, and the yaml node objects are made only for the parts
+ * something asks for (`yamlNode`). Ranges may be shifted in place by the incremental re-parse.
+ */
+export interface CompactTree {
+  readonly text: string;
+  readonly root: number;
+  readonly kind: Uint8Array;
+  readonly style: Uint8Array;
+  readonly rs: Int32Array;
+  readonly re: Int32Array;
+  readonly rn: Int32Array;
+  readonly first: Int32Array;
+  readonly count: Int32Array;
+  readonly items: Int32Array;
+  readonly values: unknown[];
 }
 
 /** Result of a plain scalar's resolution by the core schema tags (`default` tags with a `test`). */
@@ -95,8 +126,6 @@ function protoOf(instance: object): object {
 }
 const SCALAR_PROTO: object = protoOf(new Scalar(null));
 const PAIR_PROTO: object = new Pair(null);
-const MAP_PROTO: object = protoOf(new YAMLMap());
-const SEQ_PROTO: object = protoOf(new YAMLSeq());
 
 /**
  * Per scalar style, a constructor whose `prototype` carries the `type` (on top of the Scalar
@@ -121,12 +150,6 @@ function scalarCtor(type: Scalar.Type): ScalarCtor {
 const STYLE_CTORS = new Map<Scalar.Type, ScalarCtor>(
   ([Scalar.PLAIN, Scalar.QUOTE_SINGLE, Scalar.QUOTE_DOUBLE, Scalar.BLOCK_LITERAL, Scalar.BLOCK_FOLDED] as Scalar.Type[]).map((type): [Scalar.Type, ScalarCtor] => [type, scalarCtor(type)]),
 );
-const PlainScalar = STYLE_CTORS.get(Scalar.PLAIN) as ScalarCtor;
-
-function newScalar(type: Scalar.Type, value: unknown, start: number, end: number, nodeEnd: number): Scalar<unknown> {
-  const Ctor = type === Scalar.PLAIN ? PlainScalar : (STYLE_CTORS.get(type) as ScalarCtor);
-  return new Ctor(value, start, end, nodeEnd);
-}
 
 type PairCtor = new (key: Scalar, value: YamlNode) => Pair;
 const FastPair = (function () {
@@ -138,24 +161,70 @@ const FastPair = (function () {
   return ctor as unknown as PairCtor;
 })();
 
-function newPair(key: Scalar, value: YamlNode): Pair {
-  return new FastPair(key, value);
-}
 
-/** A map or sequence (items set at its end; `flow` only on flow collections, as the library does). */
-type CollectionCtor = new (start: number) => (YAMLMap | YAMLSeq) & RangeFields;
-function collectionCtor(proto: object): CollectionCtor {
-  const ctor = function (this: RangeFields & { items: unknown[] }, start: number) {
-    this.items = EMPTY;
-    this.rs = start;
-    this.re = start;
-    this.rn = start;
+/**
+ * A map or sequence of a CompactTree as a yaml node: its range numbers are copied in; its items
+ * (pairs and nodes of the same kind) are made when first read, then kept as its own `items`.
+ */
+interface LazyCollection extends RangeFields {
+  ct: CompactTree;
+  ci: number;
+}
+type CollectionCtor = new (ct: CompactTree, ci: number) => (YAMLMap | YAMLSeq) & LazyCollection;
+
+const ITEMS_ACCESSOR: PropertyDescriptor = {
+  get(this: LazyCollection): unknown[] {
+    const items = itemsOf(this.ct, this.ci);
+    Object.defineProperty(this, 'items', { value: items, writable: true, enumerable: true, configurable: true });
+    return items;
+  },
+  set(this: LazyCollection, v: unknown) {
+    Object.defineProperty(this, 'items', { value: v, writable: true, enumerable: true, configurable: true });
+  },
+  enumerable: false,
+  configurable: true,
+};
+
+function collectionCtor(instance: object): CollectionCtor {
+  const proto = protoOf(instance);
+  Object.defineProperty(proto, 'items', ITEMS_ACCESSOR);
+  const ctor = function (this: LazyCollection, ct: CompactTree, ci: number) {
+    this.rs = ct.rs[ci] as number;
+    this.re = ct.re[ci] as number;
+    this.rn = ct.rn[ci] as number;
+    this.ct = ct;
+    this.ci = ci;
   } as unknown as { prototype: object };
   ctor.prototype = proto;
   return ctor as unknown as CollectionCtor;
 }
-const FastMap = collectionCtor(MAP_PROTO);
-const FastSeq = collectionCtor(SEQ_PROTO);
+const LazyMap = collectionCtor(new YAMLMap());
+const LazySeq = collectionCtor(new YAMLSeq());
+
+/** The yaml node of node `i` of a CompactTree (a new object on each call; collections fill their items lazily). */
+export function yamlNode(ct: CompactTree, i: number): YamlNode {
+  const kind = ct.kind[i];
+  if (kind === K_SCALAR) {
+    const Ctor = STYLE_CTORS.get(SCALAR_TYPES[ct.style[i] as number] as Scalar.Type) as ScalarCtor;
+    return new Ctor(ct.values[i], ct.rs[i] as number, ct.re[i] as number, ct.rn[i] as number);
+  }
+  const node = kind === K_MAP ? new LazyMap(ct, i) : new LazySeq(ct, i);
+  if (ct.style[i] === 1) node.flow = true;
+  return node;
+}
+
+function itemsOf(ct: CompactTree, i: number): unknown[] {
+  const first = ct.first[i] as number;
+  const count = ct.count[i] as number;
+  if (ct.kind[i] === K_MAP) {
+    const out = new Array<unknown>(count >> 1);
+    for (let k = 0; k < count; k += 2) out[k >> 1] = new FastPair(yamlNode(ct, ct.items[first + k] as number) as Scalar, yamlNode(ct, ct.items[first + k + 1] as number));
+    return out;
+  }
+  const out = new Array<unknown>(count);
+  for (let k = 0; k < count; k++) out[k] = yamlNode(ct, ct.items[first + k] as number);
+  return out;
+}
 
 /** Options the tags' resolve functions read (the yaml library's parse defaults). */
 const RESOLVE_OPTIONS = { intAsBigInt: false };
@@ -179,23 +248,25 @@ const HASH = 35;
 
 /** A collection under construction. */
 interface Frame {
-  node: (YAMLMap | YAMLSeq) & RangeFields;
+  /** Its node index. */
+  idx: number;
   isMap: boolean;
   /** Map: its plain object (filled as pairs come); sequence: filled at its end. */
   data: Record<string, unknown> | unknown[];
   /**
    * Where its items (and, for a sequence, their data) start in the shared item buffers: items
-   * are gathered there and copied into an array of their exact length at the collection's end
-   * (an array grown by `push` keeps room for 17 items, and most collections hold a few).
+   * are gathered there and copied into the tree's item list at the collection's end.
    */
   base: number;
   flow: boolean;
-  /** Map only: the key of the pair being built (null = next scalar is a key). */
-  key: Scalar | null;
+  /** Map only: the key node of the pair being built (-1 = next scalar is a key). */
+  key: number;
   /** Offset after the last item's node (block) / value (flow), for the collection's end. */
   lastEnd: number;
   /** Offset just after the last item's indicator or key (`:`/`-`), for an empty value. */
   start: number;
+  /** Where the collection starts (its first key or `-`, or its bracket). */
+  cs: number;
   /** Flow only: where the text between its tokens starts (after the last key or value). */
   gap: number;
   /** Block only: the column of its first key or `-` (computed on first use). */
@@ -203,10 +274,19 @@ interface Frame {
 }
 
 /**
- * The tree of `text`, or undefined when the text is outside the fast subset (the caller then
- * uses the yaml library). Never throws.
+ * The tree of `text` as yaml nodes (made as they are read) and its data, or undefined when the
+ * text is outside the fast subset (the caller then uses the yaml library). Never throws.
  */
 export function fastTree(text: string): FastTree | undefined {
+  const c = compactTree(text);
+  return c ? { root: yamlNode(c.tree, c.tree.root), data: c.data } : undefined;
+}
+
+/**
+ * The compact tree of `text` and its data, or undefined when the text is outside the fast
+ * subset. Never throws.
+ */
+export function compactTree(text: string): { tree: CompactTree; data: unknown } | undefined {
   if (text.length === 0 || text.includes('\t') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) return undefined;
   let events: Event[];
   try {
@@ -271,7 +351,7 @@ function flowNodeEnd(text: string, end: number): number {
 /** Column of the collection a block-context value belongs to (the root has none: infinite). */
 function columnOfFrame(text: string, frame: Frame | undefined): number {
   if (!frame) return Number.POSITIVE_INFINITY;
-  if (frame.col < 0) frame.col = columnOf(text, frame.node.rs);
+  if (frame.col < 0) frame.col = columnOf(text, frame.cs);
   return frame.col;
 }
 
@@ -315,7 +395,79 @@ function commentFollows(text: string, at: number): boolean {
   }
 }
 
-function build(text: string, events: Event[]): FastTree {
+/** The growing arrays of a CompactTree (one node per event at most). */
+class Nodes {
+  n = 0;
+  itemsLen = 0;
+  readonly kind: Uint8Array;
+  readonly style: Uint8Array;
+  readonly rs: Int32Array;
+  readonly re: Int32Array;
+  readonly rn: Int32Array;
+  readonly first: Int32Array;
+  readonly count: Int32Array;
+  readonly items: Int32Array;
+  readonly values: unknown[];
+
+  constructor(cap: number) {
+    this.kind = new Uint8Array(cap);
+    this.style = new Uint8Array(cap);
+    this.rs = new Int32Array(cap);
+    this.re = new Int32Array(cap);
+    this.rn = new Int32Array(cap);
+    this.first = new Int32Array(cap);
+    this.count = new Int32Array(cap);
+    this.items = new Int32Array(cap);
+    this.values = new Array<unknown>(cap).fill(undefined);
+  }
+
+  scalar(style: number, value: unknown, start: number, end: number, nodeEnd: number): number {
+    const i = this.n++;
+    if (i >= this.kind.length) bail();
+    this.kind[i] = K_SCALAR;
+    this.style[i] = style;
+    this.values[i] = value;
+    this.rs[i] = start;
+    this.re[i] = end;
+    this.rn[i] = nodeEnd;
+    return i;
+  }
+
+  collection(kind: number, start: number, flow: boolean): number {
+    const i = this.n++;
+    if (i >= this.kind.length) bail();
+    this.kind[i] = kind;
+    this.style[i] = flow ? 1 : 0;
+    this.rs[i] = start;
+    return i;
+  }
+
+  tree(text: string, root: number): CompactTree {
+    const n = this.n;
+    // exact-length views' copies: the unused tail of each array is left behind
+    return {
+      text,
+      root,
+      kind: this.kind.slice(0, n),
+      style: this.style.slice(0, n),
+      rs: this.rs.slice(0, n),
+      re: this.re.slice(0, n),
+      rn: this.rn.slice(0, n),
+      first: this.first.slice(0, n),
+      count: this.count.slice(0, n),
+      items: this.items.slice(0, this.itemsLen),
+      values: this.values.length === n ? this.values : this.values.slice(0, n),
+    };
+  }
+}
+
+const PLAIN = 0;
+const QUOTE_SINGLE = 1;
+const QUOTE_DOUBLE = 2;
+const BLOCK_LITERAL = 3;
+const BLOCK_FOLDED = 4;
+
+function build(text: string, events: Event[]): { tree: CompactTree; data: unknown } {
   const tags = plainTags();
   let n = events.length;
   if (n < 2 || (events[0] as Event).type !== EVENT_ID.DOCUMENT) bail();
@@ -324,15 +476,18 @@ function build(text: string, events: Event[]): FastTree {
   // the stream: DOCUMENT, the root node's events, POP (document)
   if ((events[n - 1] as Event).type !== EVENT_ID.POP) bail();
   n -= 1;
+  const nodes = new Nodes(n);
+  const kinds = nodes.kind;
+  const values = nodes.values;
   const stack: Frame[] = [];
   // the items of the open collections, innermost last (see Frame.base), and at the same
   // index a sequence item's data
-  const itemBuf: unknown[] = [];
+  const itemBuf: number[] = [];
   const dataBuf: unknown[] = [];
-  let root: YamlNode | undefined;
+  let root = -1;
   let rootData: unknown;
 
-  const attach = (node: YamlNode, data: unknown, start: number, end: number, nodeEnd: number): void => {
+  const attach = (node: number, data: unknown, start: number, end: number, nodeEnd: number): void => {
     const top = stack[stack.length - 1];
     // inside a flow collection, the separators before a node hold no comment (the yaml library's
     // rules for comments there differ from js-yaml's)
@@ -341,23 +496,23 @@ function build(text: string, events: Event[]): FastTree {
       top.gap = end;
     }
     if (!top) {
-      if (root !== undefined) bail();
+      if (root !== -1) bail();
       root = node;
       rootData = data;
       return;
     }
     if (top.isMap) {
-      if (top.key === null) {
+      if (top.key === -1) {
         // a key: scalars only
-        if (!(node instanceof Scalar)) bail();
-        const k = node.value;
+        if (kinds[node] !== K_SCALAR) bail();
+        const k = values[node];
         const ks = k === null ? '' : typeof k === 'object' ? bail() : String(k);
         // duplicates (the slow path reports them) and `__proto__` (toJS defines it specially)
         if (ks === '__proto__') bail();
         const base = top.base;
-        if (itemBuf.length - base < 32) {
-          for (let j = base; j < itemBuf.length; j++) {
-            const v = ((itemBuf[j] as Pair).key as Scalar).value;
+        if (itemBuf.length - base < 64) {
+          for (let j = base; j < itemBuf.length; j += 2) {
+            const v = values[itemBuf[j] as number];
             if ((v === null ? '' : String(v)) === ks) bail();
           }
         } else if (Object.prototype.hasOwnProperty.call(top.data, ks)) bail();
@@ -365,11 +520,11 @@ function build(text: string, events: Event[]): FastTree {
         top.start = end;
         return;
       }
-      itemBuf.push(newPair(top.key, node));
-      dataBuf.push(null);
-      const key = top.key.value;
+      itemBuf.push(top.key, node);
+      dataBuf.push(null, null);
+      const key = values[top.key];
       (top.data as Record<string, unknown>)[key === null ? '' : String(key)] = data;
-      top.key = null;
+      top.key = -1;
     } else {
       itemBuf.push(node);
       dataBuf.push(data);
@@ -380,45 +535,50 @@ function build(text: string, events: Event[]): FastTree {
   for (let i = 1; i < n; i++) {
     const ev = events[i] as Event;
     // each event is read once: letting it go now keeps the garbage collector from copying the
-    // whole event list while the tree grows (the build allocates mostly long-lived nodes)
+    // whole event list while the tree grows
     (events as unknown[])[i] = undefined;
     switch (ev.type) {
       case EVENT_ID.SCALAR: {
         if (ev.anchorStart >= 0 || ev.tagStart >= 0) bail();
         const top = stack[stack.length - 1];
-        const isKey = top !== undefined && top.isMap && top.key === null;
+        const isKey = top !== undefined && top.isMap && top.key === -1;
         const inFlow = top !== undefined && top.flow;
-        scalar(text, ev, tags, isKey, inFlow, top, attach);
+        scalar(text, ev, tags, isKey, inFlow, top, nodes, attach);
         break;
       }
       case EVENT_ID.MAPPING:
       case EVENT_ID.SEQUENCE: {
         if (ev.anchorStart >= 0 || ev.tagStart >= 0) bail();
         const top = stack[stack.length - 1];
-        if (top && top.isMap && top.key === null) bail(); // complex key
+        if (top && top.isMap && top.key === -1) bail(); // complex key
         const flow = ev.style === 2;
         if (!flow && top?.flow) bail();
         const isMap = ev.type === EVENT_ID.MAPPING;
         // a block collection starts at its first key or `-`; a flow one at its bracket
         const start = ev.start;
         if (flow && text.charCodeAt(start) !== (isMap ? 123 : 91)) bail();
-        const node = isMap ? new FastMap(start) : new FastSeq(start);
-        if (flow) node.flow = true;
-        stack.push({ node, isMap, data: isMap ? {} : EMPTY, base: itemBuf.length, flow, key: null, lastEnd: -1, start, gap: start, col: -1 });
+        const idx = nodes.collection(isMap ? K_MAP : K_SEQ, start, flow);
+        stack.push({ idx, isMap, data: isMap ? {} : EMPTY, base: itemBuf.length, flow, key: -1, lastEnd: -1, start, cs: start, gap: start, col: -1 });
         break;
       }
       case EVENT_ID.POP: {
         const frame = stack.pop();
         if (!frame) bail();
-        if (frame.key !== null) bail();
-        const node = frame.node;
-        // the items, into an array of their exact length; a sequence's data likewise
+        if (frame.key !== -1) bail();
+        const idx = frame.idx;
+        // the items, into the tree's item list; a sequence's data into an array of its exact length
         const base = frame.base;
-        node.items = itemBuf.slice(base) as typeof node.items;
+        const len = itemBuf.length - base;
+        const at = nodes.itemsLen;
+        if (at + len > nodes.items.length) bail();
+        for (let k = 0; k < len; k++) nodes.items[at + k] = itemBuf[base + k] as number;
+        nodes.itemsLen = at + len;
+        nodes.first[idx] = at;
+        nodes.count[idx] = len;
         if (!frame.isMap) frame.data = dataBuf.slice(base, itemBuf.length);
         itemBuf.length = base;
         dataBuf.length = base;
-        const start = node.rs;
+        const start = frame.cs;
         let end: number;
         let nodeEnd: number;
         if (frame.flow) {
@@ -444,9 +604,9 @@ function build(text: string, events: Event[]): FastTree {
           if (commentFollows(text, end)) bail();
           nodeEnd = end;
         }
-        node.re = end;
-        node.rn = nodeEnd;
-        attach(node, frame.data, start, end, nodeEnd);
+        nodes.re[idx] = end;
+        nodes.rn[idx] = nodeEnd;
+        attach(idx, frame.data, start, end, nodeEnd);
         break;
       }
       default:
@@ -454,10 +614,10 @@ function build(text: string, events: Event[]): FastTree {
         bail();
     }
   }
-  if (stack.length > 0 || root === undefined) bail();
+  if (stack.length > 0 || root === -1) bail();
   // the document's root: the yaml library's root map/seq range is the same (block) or bracketed (flow)
-  if (!(root instanceof YAMLMap) && !(root instanceof YAMLSeq)) bail();
-  return { root, data: rootData };
+  if (kinds[root] === K_SCALAR) bail();
+  return { tree: nodes.tree(text, root), data: rootData };
 }
 
 function scalar(
@@ -467,12 +627,13 @@ function scalar(
   isKey: boolean,
   inFlow: boolean,
   top: Frame | undefined,
-  attach: (node: YamlNode, data: unknown, start: number, end: number, nodeEnd: number) => void,
+  nodes: Nodes,
+  attach: (node: number, data: unknown, start: number, end: number, nodeEnd: number) => void,
 ): void {
   let start: number;
   let end: number;
   let value: unknown;
-  let type: Scalar.Type;
+  let style: number;
   if (ev.valueStart < 0) {
     // an empty value: just after its `:` or `-` and the spaces after it
     if (isKey || !top || top.flow) bail();
@@ -484,7 +645,7 @@ function scalar(
     while (text.charCodeAt(j) === SPACE) j++;
     // a comment after an empty value extends its node end by rules not modelled here
     if (text.charCodeAt(j) === HASH || (text.charCodeAt(j) === NL && commentFollows(text, j + 1))) bail();
-    attach(newScalar(Scalar.PLAIN, null, j, j, j), null, j, j, j);
+    attach(nodes.scalar(PLAIN, null, j, j, j), null, j, j, j);
     return;
   }
   switch (ev.style) {
@@ -503,7 +664,7 @@ function scalar(
           }
         }
       }
-      type = Scalar.PLAIN;
+      style = PLAIN;
       break;
     }
     case SCALAR_STYLE.SINGLE_QUOTED:
@@ -522,7 +683,7 @@ function scalar(
         }
       }
       value = getScalarValue(text, ev);
-      type = q === 39 ? Scalar.QUOTE_SINGLE : Scalar.QUOTE_DOUBLE;
+      style = q === 39 ? QUOTE_SINGLE : QUOTE_DOUBLE;
       break;
     }
     default: {
@@ -548,10 +709,10 @@ function scalar(
       end = chomp === 43 ? ev.valueEnd : text.charCodeAt(k) === NL ? k + 1 : k;
       if (commentFollows(text, ev.valueEnd)) bail();
       value = getScalarValue(text, ev);
-      attach(newScalar(ind === 124 ? Scalar.BLOCK_LITERAL : Scalar.BLOCK_FOLDED, value, start, end, end), value, start, end, end);
+      attach(nodes.scalar(ind === 124 ? BLOCK_LITERAL : BLOCK_FOLDED, value, start, end, end), value, start, end, end);
       return;
     }
   }
   const nodeEnd = isKey ? end : inFlow ? flowNodeEnd(text, end) : nodeEndAfter(text, end, columnOfFrame(text, top));
-  attach(newScalar(type, value, start, end, nodeEnd), value, start, end, nodeEnd);
+  attach(nodes.scalar(style, value, start, end, nodeEnd), value, start, end, nodeEnd);
 }

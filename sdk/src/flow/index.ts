@@ -5,5 +5,5 @@ export * from './parse.js';
 export * from './schema.js';
 export { formatPath } from './paths.js';
 export * from './incremental.js';
-export { fastTree } from './fast-tree.js';
-export type { FastTree } from './fast-tree.js';
+export { compactTree, fastTree } from './fast-tree.js';
+export type { CompactTree, FastTree } from './fast-tree.js';

@@ -4,8 +4,8 @@
  * Never throws, whatever the input. Every range comes from the `yaml` library's node ranges
  * (CST offsets, i.e. UTF-16 indexes into the text); nothing here searches the text.
  */
-import { Document, LineCounter, Scalar as YamlScalar, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Node as YamlNode, YAMLMap } from 'yaml';
+import { Document, LineCounter, Scalar as YamlScalar, isMap, isScalar, parseDocument } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
 import { checkCondition, parseTemplate } from './expression.js';
 import type { TemplateError } from './expression.js';
 import type {
@@ -32,10 +32,12 @@ import type {
   TemplateScalar,
 } from './model.js';
 import { STEP_KINDS } from './model.js';
-import { formatPath, keyRangeOf, keyString, locate, nodeRange, pathAtOffset, valueRangeOf } from './paths.js';
+import { formatPath, keyRangeOf, locate, pathAtOffset, valueRangeOf } from './paths.js';
 import type { NodeTree } from './paths.js';
 import { validateFlowSchema } from './schema.js';
-import { fastTree } from './fast-tree.js';
+import { compactTree, yamlNode } from './fast-tree.js';
+import { CompactNav, YamlNav } from './tree-nav.js';
+import type { TreeNav } from './tree-nav.js';
 
 export interface ParseFlowOptions {
   /** Document URI, kept on the result. */
@@ -61,7 +63,9 @@ export interface FlowDocument {
   /** Line table of the yaml parse (made with `yaml`). */
   readonly lineCounter: LineCounter;
   /**
-   * The root node the model was built from (`yaml.contents`).
+   * The root node of the document's tree (same nodes and ranges as `yaml.contents`). On the
+   * fast path its collections make their items when first read (fast-tree.ts), so walking a
+   * part of it costs that part only.
    */
   root: YamlNode | null;
   /** Typed model; partial when the input is bad. */
@@ -237,10 +241,11 @@ export function scalarContentOffsets(node: YamlScalar, text: string): number[] |
 // Model builder
 // ---------------------------------------------------------------------------------------------
 
-interface Entry {
+interface Entry<H = unknown> {
   key: string;
   keyRange: Range | undefined;
-  value: YamlNode | null;
+  /** The value node (aliases followed); the nav's `none` when the pair has no value. */
+  value: H;
 }
 
 /**
@@ -248,29 +253,29 @@ interface Entry {
  * error), in document order. Maps in flows are small: a list searched in order is cheaper to
  * build than a Map, and a lookup table is added only for large maps.
  */
-class Entries {
-  private index: Map<string, Entry> | undefined;
+class Entries<H = unknown> {
+  private index: Map<string, Entry<H>> | undefined;
 
   constructor(
-    readonly list: Entry[] = [],
-    index?: Map<string, Entry>,
+    readonly list: Entry<H>[] = [],
+    index?: Map<string, Entry<H>>,
   ) {
     this.index = index ?? (list.length > 16 ? new Map(list.map((x) => [x.key, x])) : undefined);
   }
 
-  get(key: string): Entry | undefined {
+  get(key: string): Entry<H> | undefined {
     if (this.index) return this.index.get(key);
     const list = this.list;
-    for (let i = 0; i < list.length; i++) if ((list[i] as Entry).key === key) return list[i];
+    for (let i = 0; i < list.length; i++) if ((list[i] as Entry<H>).key === key) return list[i];
     return undefined;
   }
 
-  values(): Entry[] {
+  values(): Entry<H>[] {
     return this.list;
   }
 }
 
-const NO_ENTRIES: Entries = new Entries();
+const NO_ENTRIES: Entries<never> = new Entries<never>();
 
 /**
  * `[...path, key]`, written as a copy loop: model nodes each carry their own path, and the
@@ -302,69 +307,48 @@ const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 
 // The Builder's scratch lists: gathered there, then copied into arrays of their exact length (an
 // array grown by `push` keeps room for 17 items, and most lists in a flow hold a few).
-const ENTRY_BUF: Entry[] = [];
+const ENTRY_BUF: Entry<unknown>[] = [];
 const TEMPLATE_ENTRY_BUF: TemplateEntry[] = [];
 const STEP_BUF: Step[] = [];
 
-class Builder {
+/**
+ * Builds the typed model from a node tree, read through a TreeNav (tree-nav.ts): the yaml
+ * library's nodes, or the fast path's CompactTree. `H` is the nav's node handle.
+ */
+class Builder<H> {
   readonly problems: ParseProblem[] = [];
 
   constructor(
-    private readonly doc: Document,
-    private readonly root: unknown,
+    private readonly nav: TreeNav<H>,
+    private readonly root: H,
     private readonly text: string,
   ) {
     // left over only when a build threw
     STEP_BUF.length = 0;
   }
 
-  /** Alias resolutions left: bounds the model of alias-bomb input (each alias may expand a subtree). */
-  private aliasBudget = 2_000;
-  private readonly aliasTargets = new Map<object, unknown>();
-
-  /** Follows aliases (bounded) so `*anchor` values are modelled like their target. */
-  private deref(node: unknown): YamlNode | null {
-    let n = node;
-    for (let i = 0; i < 16 && isAlias(n); i++) {
-      if (this.aliasBudget-- <= 0) return null;
-      const alias = n;
-      if (!this.aliasTargets.has(alias)) {
-        let target: unknown;
-        try {
-          target = alias.resolve(this.doc);
-        } catch {
-          target = null;
-        }
-        this.aliasTargets.set(alias, target);
-      }
-      n = this.aliasTargets.get(alias);
-    }
-    return isAlias(n) ? null : ((n as YamlNode | null | undefined) ?? null);
-  }
-
-  private rangeOf(node: unknown, fallback?: Range): Range {
-    return nodeRange(node) ?? fallback ?? { start: 0, end: 0 };
+  private rangeOf(node: H, fallback?: Range): Range {
+    return this.nav.range(node) ?? fallback ?? { start: 0, end: 0 };
   }
 
   /** Scratch list of `entries` (shared: builds are synchronous and never nested). */
-  private readonly entryBuf: Entry[] = ENTRY_BUF;
+  private readonly entryBuf = ENTRY_BUF as Entry<H>[];
   /** Scratch list of `templateEntries`. */
   private readonly templateEntryBuf: TemplateEntry[] = TEMPLATE_ENTRY_BUF;
   /** Steps of the open `steps` lists, innermost last (copied out at each list's end). */
   private readonly stepBuf: Step[] = STEP_BUF;
 
   /** Map entries with string keys (first occurrence wins; duplicates are a yaml error). */
-  private entries(node: unknown): Entries {
-    const map = this.deref(node);
-    if (!isMap(map)) return NO_ENTRIES;
-    const items = (map as YAMLMap).items;
+  private entries(node: H): Entries<H> {
+    const nav = this.nav;
+    const map = nav.deref(node);
+    if (!nav.isMap(map)) return NO_ENTRIES;
+    const n = nav.size(map);
     const list = this.entryBuf;
     list.length = 0;
-    let index: Map<string, Entry> | undefined;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      if (!isPair(item)) continue;
-      const key = keyString(item.key);
+    let index: Map<string, Entry<H>> | undefined;
+    for (let i = 0; i < n; i++) {
+      const key = nav.pairKey(map, i);
       if (key === undefined) continue;
       // first occurrence wins
       if (index) {
@@ -372,66 +356,60 @@ class Builder {
       } else {
         let dup = false;
         for (let j = 0; j < list.length; j++) {
-          if ((list[j] as Entry).key === key) {
+          if ((list[j] as Entry<H>).key === key) {
             dup = true;
             break;
           }
         }
         if (dup) continue;
       }
-      const e: Entry = { key, keyRange: nodeRange(item.key), value: this.deref(item.value) };
+      const e: Entry<H> = { key, keyRange: nav.pairKeyRange(map, i), value: nav.deref(nav.pairValue(map, i)) };
       list.push(e);
       if (index) index.set(key, e);
       else if (list.length > 16) index = new Map(list.map((x) => [x.key, x]));
     }
-    const out = new Entries(list.slice(), index);
+    const out = new Entries<H>(list.slice(), index);
     list.length = 0;
     return out;
   }
 
-  private valueRange(e: Entry): Range {
-    const r = nodeRange(e.value);
+  private valueRange(e: Entry<H>): Range {
+    const r = this.nav.range(e.value);
     if (r) return r;
     const k = e.keyRange;
     return k ? { start: k.end, end: k.end } : { start: 0, end: 0 };
   }
 
-  private toJS(node: unknown): unknown {
-    try {
-      if (!node || typeof node !== 'object' || !('toJS' in node)) return null;
-      return (node as YamlNode).toJS(this.doc, { maxAliasCount: 100 });
-    } catch {
-      return undefined;
-    }
+  private scalarOf<T>(e: Entry<H> | undefined, path: NodePath, check: (v: unknown) => v is T): Scalar<T> | undefined {
+    if (!e || !this.nav.isScalar(e.value)) return undefined;
+    const value = this.nav.value(e.value);
+    if (!check(value)) return undefined;
+    return { value, range: this.valueRange(e), keyRange: e.keyRange, path: childPath(path, e.key) };
   }
 
-  private scalarOf<T>(e: Entry | undefined, path: NodePath, check: (v: unknown) => v is T): Scalar<T> | undefined {
-    if (!e || !isScalar(e.value) || !check(e.value.value)) return undefined;
-    return { value: e.value.value, range: this.valueRange(e), keyRange: e.keyRange, path: childPath(path, e.key) };
-  }
-
-  private str(e: Entry | undefined, path: NodePath): Scalar<string> | undefined {
+  private str(e: Entry<H> | undefined, path: NodePath): Scalar<string> | undefined {
     return this.scalarOf(e, path, isString);
   }
 
-  private num(e: Entry | undefined, path: NodePath): Scalar<number> | undefined {
+  private num(e: Entry<H> | undefined, path: NodePath): Scalar<number> | undefined {
     return this.scalarOf(e, path, isFiniteNumber);
   }
 
-  private bool(e: Entry | undefined, path: NodePath): Scalar<boolean> | undefined {
+  private bool(e: Entry<H> | undefined, path: NodePath): Scalar<boolean> | undefined {
     return this.scalarOf(e, path, isBoolean);
   }
 
   /** A scalar name (receiver, process, script path): strings, or other scalars as text. */
-  private name(e: Entry, path: NodePath): Scalar<string> {
-    const v = isScalar(e.value) ? e.value.value : undefined;
+  private name(e: Entry<H>, path: NodePath): Scalar<string> {
+    const v = this.nav.isScalar(e.value) ? this.nav.value(e.value) : undefined;
     const value = typeof v === 'string' ? v : v === null || v === undefined || typeof v === 'object' ? '' : String(v);
     return { value, range: this.valueRange(e), keyRange: e.keyRange, path: childPath(path, e.key) };
   }
 
-  private reportTemplateErrors(node: YamlNode | null, range: Range, path: NodePath, errors: TemplateError[], what: string): void {
+  private reportTemplateErrors(node: H, range: Range, path: NodePath, errors: TemplateError[], what: string): void {
     if (errors.length === 0) return;
-    const offs = isScalar(node) ? scalarContentOffsets(node, this.text) : undefined;
+    const scalar = this.nav.yamlScalar(node);
+    const offs = scalar ? scalarContentOffsets(scalar, this.text) : undefined;
     for (const err of errors) {
       let r = range;
       if (offs) {
@@ -453,9 +431,9 @@ class Builder {
    * A string value that may hold expressions. With `loose`, numbers and booleans are accepted
    * as their text (header values such as `X-Count: 5`).
    */
-  private template(e: Entry | undefined, path: NodePath, opts: TemplateOptions = PLAIN_TEMPLATE): TemplateScalar | undefined {
-    if (!e || !isScalar(e.value)) return undefined;
-    const v = e.value.value;
+  private template(e: Entry<H> | undefined, path: NodePath, opts: TemplateOptions = PLAIN_TEMPLATE): TemplateScalar | undefined {
+    if (!e || !this.nav.isScalar(e.value)) return undefined;
+    const v = this.nav.value(e.value);
     let value: string;
     if (typeof v === 'string') value = v;
     else if (opts.loose && (typeof v === 'number' || typeof v === 'boolean')) value = String(v);
@@ -488,14 +466,14 @@ class Builder {
     return t;
   }
 
-  private templateEntries(e: Entry | undefined, path: NodePath): TemplateEntry[] {
+  private templateEntries(e: Entry<H> | undefined, path: NodePath): TemplateEntry[] {
     if (!e) return [];
     const p = childPath(path, e.key);
     const out = this.templateEntryBuf;
     out.length = 0;
     const list = this.entries(e.value).list;
     for (let i = 0; i < list.length; i++) {
-      const entry = list[i] as Entry;
+      const entry = list[i] as Entry<H>;
       const value = this.template(entry, p, LOOSE_TEMPLATE);
       if (value && entry.keyRange) out.push({ name: entry.key, keyRange: entry.keyRange, value });
     }
@@ -504,41 +482,45 @@ class Builder {
     return result;
   }
 
-  private body(e: Entry | undefined, path: NodePath): TemplateScalar | Scalar<unknown> | undefined {
+  private body(e: Entry<H> | undefined, path: NodePath): TemplateScalar | Scalar<unknown> | undefined {
     if (!e) return undefined;
-    if (isScalar(e.value) && typeof e.value.value === 'string') return this.template(e, path);
+    if (this.nav.isScalar(e.value) && typeof this.nav.value(e.value) === 'string') return this.template(e, path);
     this.checkNestedExpressions(e.value, childPath(path, e.key), 0);
-    return { value: this.toJS(e.value), range: this.valueRange(e), keyRange: e.keyRange, path: childPath(path, e.key) };
+    return { value: this.nav.toJS(e.value), range: this.valueRange(e), keyRange: e.keyRange, path: childPath(path, e.key) };
   }
 
   /**
    * Reports invalid `${...}` in the strings of a structured value (a map or list body).
    * `path` is a scratch array (pushed and popped while walking), copied only for a problem.
    */
-  private checkNestedExpressions(node: unknown, path: NodePath, depth: number): void {
+  private checkNestedExpressions(node: H, path: NodePath, depth: number): void {
     if (depth > 32) return;
-    if (isScalar(node)) {
-      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
-      const { errors } = parseTemplate(node.value);
+    const nav = this.nav;
+    if (nav.isScalar(node)) {
+      const v = nav.value(node);
+      if (typeof v !== 'string' || !v.includes('${')) return;
+      const { errors } = parseTemplate(v);
       if (errors.length > 0) this.reportTemplateErrors(node, this.rangeOf(node), [...path], errors, 'expression');
-    } else if (isMap(node)) {
-      for (const item of node.items) {
-        const key = isPair(item) ? keyString(item.key) : undefined;
+    } else if (nav.isMap(node)) {
+      const n = nav.size(node);
+      for (let i = 0; i < n; i++) {
+        const key = nav.pairKey(node, i);
         if (key === undefined) continue;
         path.push(key);
-        this.checkNestedExpressions(item.value, path, depth + 1);
+        this.checkNestedExpressions(nav.pairValue(node, i), path, depth + 1);
         path.pop();
       }
-    } else if (isSeq(node)) {
-      for (let i = 0; i < node.items.length; i++) {
+    } else if (nav.isSeq(node)) {
+      const n = nav.size(node);
+      for (let i = 0; i < n; i++) {
         path.push(i);
-        this.checkNestedExpressions(node.items[i], path, depth + 1);
+        this.checkNestedExpressions(nav.item(node, i), path, depth + 1);
         path.pop();
       }
     }
   }
 
-  private nodeOf(e: Entry, path: NodePath): Node {
+  private nodeOf(e: Entry<H>, path: NodePath): Node {
     return { range: this.valueRange(e), keyRange: e.keyRange, path: childPath(path, e.key) };
   }
 
@@ -582,8 +564,8 @@ class Builder {
     return flow;
   }
 
-  private runtime(e: Entry | undefined): Runtime | undefined {
-    if (!e || !isMap(e.value)) return undefined;
+  private runtime(e: Entry<H> | undefined): Runtime | undefined {
+    if (!e || !this.nav.isMap(e.value)) return undefined;
     const p: NodePath = ['runtime'];
     const m = this.entries(e.value);
     return {
@@ -594,12 +576,12 @@ class Builder {
     };
   }
 
-  private sender(e: Entry | undefined): Sender | undefined {
-    if (!e || !isMap(e.value)) return undefined;
+  private sender(e: Entry<H> | undefined): Sender | undefined {
+    if (!e || !this.nav.isMap(e.value)) return undefined;
     const p: NodePath = ['sender'];
     const m = this.entries(e.value);
     const raw: Record<string, unknown> = {};
-    for (const { key: k, value: v } of m.values()) if (k !== 'adapter' && k !== 'path' && k !== 'csrf') raw[k] = this.toJS(v);
+    for (const { key: k, value: v } of m.values()) if (k !== 'adapter' && k !== 'path' && k !== 'csrf') raw[k] = this.nav.toJS(v);
     return {
       ...this.nodeOf(e, []),
       adapter: this.str(m.get('adapter'), p),
@@ -609,13 +591,13 @@ class Builder {
     };
   }
 
-  private credential(e: Entry): CredentialDecl {
+  private credential(e: Entry<H>): CredentialDecl {
     const p: NodePath = ['credentials', e.key];
     const m = this.entries(e.value);
     return { ...this.nodeOf(e, ['credentials']), name: e.key, type: this.str(m.get('type'), p) };
   }
 
-  private receiver(e: Entry): Receiver {
+  private receiver(e: Entry<H>): Receiver {
     const p: NodePath = ['receivers', e.key];
     const m = this.entries(e.value);
     const rec: Receiver = {
@@ -631,7 +613,7 @@ class Builder {
       timeoutMs: this.num(m.get('timeoutMs'), p),
     };
     const auth = m.get('auth');
-    if (auth && isMap(auth.value)) {
+    if (auth && this.nav.isMap(auth.value)) {
       const ap = childPath(p, 'auth');
       const a = this.entries(auth.value);
       const node: Auth = {
@@ -645,7 +627,7 @@ class Builder {
       rec.auth = node;
     }
     const proxy = m.get('proxy');
-    if (proxy && isMap(proxy.value)) {
+    if (proxy && this.nav.isMap(proxy.value)) {
       const pp = childPath(p, 'proxy');
       const x = this.entries(proxy.value);
       const node: Proxy = {
@@ -655,25 +637,26 @@ class Builder {
         locationId: this.str(x.get('locationId'), pp),
       };
       const cd = x.get('cookieDomains');
-      if (cd && isMap(cd.value)) {
+      if (cd && this.nav.isMap(cd.value)) {
         const value: Record<string, string> = {};
         for (const d of this.entries(cd.value).values()) {
-          if (isScalar(d.value) && typeof d.value.value === 'string') value[d.key] = d.value.value;
+          const v = this.nav.isScalar(d.value) ? this.nav.value(d.value) : undefined;
+          if (typeof v === 'string') value[d.key] = v;
         }
         node.cookieDomains = { ...this.nodeOf(cd, pp), value };
       }
       rec.proxy = node;
     }
     const logoff = m.get('logoff');
-    if (logoff && isMap(logoff.value)) {
+    if (logoff && this.nav.isMap(logoff.value)) {
       const lp = childPath(p, 'logoff');
       const l = this.entries(logoff.value);
       const node: Logoff = { ...this.nodeOf(logoff, p), method: this.str(l.get('method'), lp), urlPath: this.str(l.get('path'), lp) };
       rec.logoff = node;
     }
     const config = m.get('config');
-    if (config && isMap(config.value)) {
-      const value = this.toJS(config.value);
+    if (config && this.nav.isMap(config.value)) {
+      const value = this.nav.toJS(config.value);
       if (value && typeof value === 'object' && !Array.isArray(value)) {
         rec.config = { ...this.nodeOf(config, p), value: value as Record<string, unknown> };
       }
@@ -681,7 +664,7 @@ class Builder {
     return rec;
   }
 
-  private process(e: Entry): ProcessDecl {
+  private process(e: Entry<H>): ProcessDecl {
     const p: NodePath = ['processes', e.key];
     const m = this.entries(e.value);
     const steps = m.get('steps');
@@ -689,19 +672,20 @@ class Builder {
   }
 
   /** One top-level step item (for incremental re-parsing); undefined when it is not a step. */
-  topLevelStep(item: unknown, path: NodePath): Step | undefined {
+  topLevelStep(item: H, path: NodePath): Step | undefined {
     return this.step(item, path, 0);
   }
 
-  private steps(node: unknown, path: NodePath, depth: number): Step[] {
-    const seq = this.deref(node);
-    if (!isSeq(seq) || depth > MAX_STEP_DEPTH) return [];
+  private steps(node: H, path: NodePath, depth: number): Step[] {
+    const nav = this.nav;
+    const seq = nav.deref(node);
+    if (!nav.isSeq(seq) || depth > MAX_STEP_DEPTH) return [];
     // nested lists push after this one's steps and truncate back when they end
     const buf = this.stepBuf;
     const base = buf.length;
-    const items = seq.items;
-    for (let i = 0; i < items.length; i++) {
-      const step = this.step(items[i], childPath(path, i), depth);
+    const n = nav.size(seq);
+    for (let i = 0; i < n; i++) {
+      const step = this.step(nav.item(seq, i), childPath(path, i), depth);
       if (step) buf.push(step);
     }
     const out = buf.slice(base);
@@ -709,15 +693,16 @@ class Builder {
     return out;
   }
 
-  private step(item: unknown, path: NodePath, depth: number): Step | undefined {
-    const node = this.deref(item);
-    if (!isMap(node)) return undefined;
+  private step(item: H, path: NodePath, depth: number): Step | undefined {
+    const nav = this.nav;
+    const node = nav.deref(item);
+    if (!nav.isMap(node)) return undefined;
     const m = this.entries(node);
     // the kind is the first kind key in document order
-    let kindEntry: Entry | undefined;
+    let kindEntry: Entry<H> | undefined;
     const list = m.list;
     for (let i = 0; i < list.length; i++) {
-      const e = list[i] as Entry;
+      const e = list[i] as Entry<H>;
       if (STEP_KIND_SET.has(e.key)) {
         kindEntry = e;
         break;
@@ -760,42 +745,42 @@ class Builder {
         const splitPath = this.str(inner.get('path'), kp);
         const parallel = this.bool(inner.get('parallel'), kp);
         const maxConcurrency = this.num(inner.get('maxConcurrency'), kp);
-        const steps = this.steps(inner.get('steps')?.value, childPath(kp, 'steps'), depth + 1);
+        const steps = this.steps(inner.get('steps')?.value ?? nav.none, childPath(kp, 'steps'), depth + 1);
         return { range, path, id, name, kindKeyRange, kind, splitPath, parallel, maxConcurrency, steps };
       }
       case 'multicast': {
         const branches: Step[][] = [];
-        const seq = this.deref(inner.get('branches')?.value);
-        if (isSeq(seq)) {
-          seq.items.forEach((b, bi) => {
-            branches.push(this.steps(b, childPath(childPath(kp, 'branches'), bi), depth + 1));
-          });
+        const seq = nav.deref(inner.get('branches')?.value ?? nav.none);
+        if (nav.isSeq(seq)) {
+          const n = nav.size(seq);
+          for (let bi = 0; bi < n; bi++) branches.push(this.steps(nav.item(seq, bi), childPath(childPath(kp, 'branches'), bi), depth + 1));
         }
         return { range, path, id, name, kindKeyRange, kind, parallel: this.bool(inner.get('parallel'), kp), branches };
       }
       case 'loop': {
         const whileCond = this.template(inner.get('while'), kp, CONDITION_TEMPLATE);
         const max = this.num(inner.get('max'), kp);
-        const steps = this.steps(inner.get('steps')?.value, childPath(kp, 'steps'), depth + 1);
+        const steps = this.steps(inner.get('steps')?.value ?? nav.none, childPath(kp, 'steps'), depth + 1);
         return { range, path, id, name, kindKeyRange, kind, while: whileCond, max, steps };
       }
       case 'route': {
         const when: RouteWhen[] = [];
         const whenEntry = inner.get('when');
-        const seq = this.deref(whenEntry?.value);
-        if (isSeq(seq)) {
-          seq.items.forEach((w, wi) => {
-            const wnode = this.deref(w);
-            if (!isMap(wnode)) return;
+        const seq = nav.deref(whenEntry?.value ?? nav.none);
+        if (nav.isSeq(seq)) {
+          const n = nav.size(seq);
+          for (let wi = 0; wi < n; wi++) {
+            const wnode = nav.deref(nav.item(seq, wi));
+            if (!nav.isMap(wnode)) continue;
             const wp = childPath(childPath(kp, 'when'), wi);
             const wm = this.entries(wnode);
             when.push({
               range: this.rangeOf(wnode),
               path: wp,
               if: this.template(wm.get('if'), wp, CONDITION_TEMPLATE),
-              steps: this.steps(wm.get('steps')?.value, childPath(wp, 'steps'), depth + 1),
+              steps: this.steps(wm.get('steps')?.value ?? nav.none, childPath(wp, 'steps'), depth + 1),
             });
-          });
+          }
         }
         const otherwise = inner.get('otherwise');
         return {
@@ -818,7 +803,7 @@ class Builder {
  * yaml Document the item node belongs to, `text` the text its ranges index. Internal.
  */
 export function buildTopLevelStep(doc: Document, item: unknown, path: NodePath, text: string): { step: Step | undefined; problems: ParseProblem[] } {
-  const builder = new Builder(doc, doc.contents, text);
+  const builder = new Builder<unknown>(new YamlNav(doc), doc.contents, text);
   const step = builder.topLevelStep(item, path);
   return { step, problems: builder.problems };
 }
@@ -942,9 +927,17 @@ let plainDocument: Document | undefined;
  * incremental re-parse after a scalar edit). @internal
  */
 export function buildFlowModel(root: YamlNode, text: string): { flow: Flow; problems: ParseProblem[] } {
-  const builder = new Builder((plainDocument ??= new Document()), root, text);
+  const builder = new Builder<unknown>(new YamlNav((plainDocument ??= new Document())), root, text);
   const flow = builder.build();
   return { flow, problems: builder.problems };
+}
+
+/** The model of a tree read through `nav`; the builder's problems are added to `problems`. */
+function buildModel<H>(nav: TreeNav<H>, root: H, text: string, problems: ParseProblem[]): Flow {
+  const builder = new Builder<H>(nav, root, text);
+  const flow = builder.build();
+  for (const p of builder.problems) problems.push(p);
+  return flow;
 }
 
 /** Parses a flow file (YAML or JSON). Never throws. */
@@ -952,7 +945,7 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
   const src = typeof text === 'string' ? text : text === undefined || text === null ? '' : String(text);
   // Every node and range comes from a YAML library: js-yaml's events for the plain subset
   // (fast-tree.ts, the yaml library's node classes and range rules), else the yaml library.
-  const fast = options.fastPath === false ? undefined : fastTree(src);
+  const fast = options.fastPath === false ? undefined : compactTree(src);
   let parsed: { doc: Document.Parsed; lineCounter: LineCounter } | undefined;
   const fullParse = (): { doc: Document.Parsed; lineCounter: LineCounter } => {
     if (!parsed) {
@@ -963,23 +956,19 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
   };
   let root: YamlNode | null;
   let problems: ParseProblem[];
-  let builderDoc: Document;
   if (fast) {
-    root = fast.root;
+    // the model is built from the compact tree; its yaml nodes are made as they are read
+    root = yamlNode(fast.tree, fast.tree.root);
     problems = [];
-    builderDoc = plainDocument ??= new Document();
   } else {
     const { doc } = fullParse();
     root = (doc.contents ?? null) as YamlNode | null;
     problems = yamlProblems(doc, src.length);
-    builderDoc = doc;
   }
   const tree: NodeTree = { contents: root };
   let flow: Flow;
   try {
-    const builder = new Builder(builderDoc, root, src);
-    flow = builder.build();
-    problems.push(...builder.problems);
+    flow = fast ? buildModel(new CompactNav(fast.tree), fast.tree.root, src, problems) : buildModel<unknown>(new YamlNav(fullParse().doc), root, src, problems);
   } catch (e) {
     flow = { range: { start: 0, end: src.length }, path: [], credentials: [], receivers: [], processes: [], steps: [] };
     problems.push({
