@@ -13,17 +13,7 @@ import { parseFlow } from '@sessionflow/sdk';
 import { analyze, applyEdits, INTERNAL_RULE, quickFixes } from '../src/index.js';
 import { testCatalog } from './fixtures/adapters.js';
 import { EXAMPLES_DIR } from './fixtures/paths.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './support/prng.js';
 
 const EXAMPLES = EXAMPLES_DIR;
 const RULES = fileURLToPath(new URL('./fixtures/rules/', import.meta.url));
@@ -95,7 +85,7 @@ function mutate(text: string, rnd: () => number): string {
 }
 
 test('analyze never throws and keeps every range inside the document (fuzz)', () => {
-  const rnd = mulberry32(0x5e55);
+  const rnd = rng(0x5e55);
   const options = { adapters: testCatalog() };
   const ITERATIONS = 2000;
   let diagnostics = 0;

@@ -40,11 +40,13 @@ const KEY_WORD_PATTERN = (() => {
 /**
  * Offsets where a secret key name may start: every match of `KEY_WORD_PATTERN` (overlapping
  * ones included), ascending. A key can only be secret when its own source text holds such a
- * match, as long as the text has no backslash (a `\x..` escape in a double-quoted key can spell
- * a letter its source does not show): with one, undefined.
+ * match, as long as no backslash in the text is followed by a letter or digit (an escape such
+ * as `\x70` or `\n` in a double-quoted key puts a character in the key that its source does
+ * not show): with one, undefined. Other escapes (`\"`, `\\`, `\/`: every backslash in a JSON
+ * text of quoted markup) stand for a character the pattern drops, as it drops the backslash.
  */
 function keyWordOffsets(text: string): number[] | undefined {
-  if (text.includes('\\')) return undefined;
+  if (ESCAPE_WITH_LETTER.test(text)) return undefined;
   const out: number[] = [];
   const re = new RegExp(KEY_WORD_PATTERN);
   for (let m = re.exec(text); m; m = re.exec(text)) {
@@ -53,6 +55,9 @@ function keyWordOffsets(text: string): number[] | undefined {
   }
   return out;
 }
+
+/** A backslash followed by a letter or digit: an escape that may stand for a letter of a key. */
+const ESCAPE_WITH_LETTER = /\\[A-Za-z0-9]/;
 
 /** Start and end of a node's source (undefined without a usable range). */
 function span(node: unknown): [number, number] | undefined {
