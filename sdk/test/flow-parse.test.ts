@@ -556,3 +556,32 @@ describe('positionAt / offsetAt', () => {
     assert.deepEqual(p?.path, ['steps', 0, 'metod']);
   });
 });
+
+describe('scalar fields make their path when read', () => {
+  it('every scalar field of the model: its path leads to its range, JSON carries the path', () => {
+    let fields = 0;
+    for (const name of readdirSync(examplesDir).filter((f) => f.endsWith('.flow.yaml'))) {
+      const text = readFileSync(examplesDir + name, 'utf8');
+      const doc = parseFlow(text);
+      const seen = new Set<object>();
+      const walk = (v: unknown): void => {
+        if (!v || typeof v !== 'object' || seen.has(v)) return;
+        seen.add(v);
+        if (Array.isArray(v)) return v.forEach(walk);
+        const o = v as { path?: unknown; range?: Range; value?: unknown };
+        if ('at' in o && 'key' in o) {
+          fields++;
+          const path = o.path as (string | number)[];
+          assert.ok(Array.isArray(path), `${name}: a path`);
+          assert.notEqual(o.path, path, 'a new array on each read (callers may keep or change it)');
+          assert.deepEqual(doc.rangeAt(path), o.range, `${name}: ${JSON.stringify(path)}`);
+          assert.deepEqual(JSON.parse(JSON.stringify(o)).path, path);
+          return;
+        }
+        for (const x of Object.values(o)) walk(x);
+      };
+      walk(doc.flow);
+    }
+    assert.ok(fields > 100, `${fields} fields`);
+  });
+});

@@ -29,7 +29,11 @@ export interface Node {
   range: Range;
   /** Range of the key when the node is the value of a map entry. */
   keyRange?: Range;
-  /** Path of the node in the document. */
+  /**
+   * Path of the node in the document. Scalar fields made by `parseFlow` (ModelScalar,
+   * ModelTemplate) make it when read: a new array each time, not an own property (their JSON
+   * has it).
+   */
   path: NodePath;
 }
 
