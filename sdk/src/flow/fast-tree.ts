@@ -716,3 +716,21 @@ function scalar(
   const nodeEnd = isKey ? end : inFlow ? flowNodeEnd(text, end) : nodeEndAfter(text, end, columnOfFrame(text, top));
   attach(nodes.scalar(style, value, start, end, nodeEnd), value, start, end, nodeEnd);
 }
+
+/** One instance of the class a build makes and drops (see `SHAPE_KEEPERS` in parse.ts). @internal */
+export function shapeKeepers(): unknown[] {
+  // plain scalars the core tags resolve to a yaml Scalar (floats, with their formatting hints)
+  const resolved: unknown[] = [];
+  for (const source of ['1.5', '1e3', '.inf', '.nan', '0x1f', '0o7', '7', 'true', 'null']) {
+    for (const tag of plainTags()) {
+      if (!tag.test.test(source)) continue;
+      try {
+        resolved.push(tag.resolve(source, () => undefined, RESOLVE_OPTIONS));
+      } catch {
+        // not kept
+      }
+      break;
+    }
+  }
+  return [new Nodes(1), ...resolved];
+}

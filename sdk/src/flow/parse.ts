@@ -35,7 +35,7 @@ import { STEP_KINDS } from './model.js';
 import { formatPath, keyRangeOf, locate, pathAtOffset, valueRangeOf } from './paths.js';
 import type { NodeTree } from './paths.js';
 import { validateFlowSchema } from './schema.js';
-import { compactTree, yamlNode } from './fast-tree.js';
+import { compactTree, shapeKeepers, yamlNode } from './fast-tree.js';
 import { CompactNav, YamlNav } from './tree-nav.js';
 import type { TreeNav } from './tree-nav.js';
 
@@ -1048,4 +1048,43 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
   if (fast) documentData.set(result, fast.data);
   if (options.uri !== undefined) result.uri = options.uri;
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes kept alive
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One instance of each kind of object a parse makes and then drops (the builder, the tree
+ * readers, the compact tree's arrays, model fields, the lazy yaml nodes), kept for the life of
+ * the process. V8 discards an object shape (hidden class) that no live object has when a full
+ * garbage collection runs, and with it every optimized function that checks for that shape: a
+ * parse after each major collection then ran in unoptimized code, about 1.4x slower (the
+ * analysis benchmark, which collects before every run, showed it; a language server that has
+ * dropped its last parse's temporaries is in the same place after every major collection).
+ * A few hundred bytes.
+ */
+const SHAPE_KEEPERS: readonly unknown[] = keepShapes();
+
+function keepShapes(): unknown[] {
+  try {
+    const text =
+      'flow: f\nformatVersion: 2\nreceivers:\n  r:\n    adapter: http\n    address: https://h/\n    csrf: true\n    timeoutMs: 5\n' +
+      'steps:\n  - id: a\n    call: r\n    method: GET\n    headers:\n      X-A: "${header.a}"\n    body: { x: 1 }\n';
+    const compact = compactTree(text);
+    if (!compact) return [];
+    const nav = new CompactNav(compact.tree);
+    const doc = parseFlow(text, { schema: false });
+    // the lazy yaml nodes, with their items made
+    const root = doc.root;
+    const steps = isMap(root) ? (root.get('steps', true) as { items?: unknown } | undefined) : undefined;
+    return [doc, root, steps?.items, nav, new Builder<number>(nav, compact.tree.root, text), new YamlNav(new Document()), new Entries([]), ...shapeKeepers()];
+  } catch {
+    return [];
+  }
+}
+
+/** The kept objects (for tests). @internal */
+export function keptShapes(): readonly unknown[] {
+  return SHAPE_KEEPERS;
 }
