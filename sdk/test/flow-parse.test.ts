@@ -20,9 +20,10 @@ import type {
 import { parseFlow } from '../src/flow/parse.js';
 import type { FlowDocument } from '../src/flow/parse.js';
 import { rng } from './prng.js';
+import { EXAMPLES_DIR } from './examples-dir.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/flows/', import.meta.url));
-const examplesDir = '/work/shared/examples/';
+const examplesDir = EXAMPLES_DIR;
 const read = (name: string): string => readFileSync(fixtures + name, 'utf8');
 
 function src(doc: FlowDocument, r: Range | undefined): string {

@@ -8,10 +8,11 @@ import { AUTH_TYPES, STEP_KINDS } from '../src/flow/model.js';
 import type { NodePath, ParseProblem } from '../src/flow/model.js';
 import { parseFlow } from '../src/flow/parse.js';
 import { closestMatch, flowSchema, flowSchemaPath, isExpressionField, propertiesAtPath, schemaAtPath, validateFlowSchema } from '../src/flow/schema.js';
+import { EXAMPLES_DIR } from './examples-dir.js';
 
 const Ajv2020 = ajvModule.default;
 const fixtures = fileURLToPath(new URL('./fixtures/flows/', import.meta.url));
-const examplesDir = '/work/shared/examples/';
+const examplesDir = EXAMPLES_DIR;
 
 type Obj = Record<string, unknown>;
 
