@@ -20,7 +20,7 @@
 import { Pair, Scalar, YAMLMap, YAMLSeq, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { Flow, ParseProblem, Range, Step } from './model.js';
-import { ModelScalar, ModelTemplate, buildFlowModel, buildTopLevelStep, documentData, flowDocument, isLegacyFlow, parseFlow } from './parse.js';
+import { ModelScalar, buildFlowModel, buildTopLevelStep, documentData, flowDocument, isLegacyFlow, parseFlow } from './parse.js';
 import type { FlowDocument } from './parse.js';
 import { findPair, keyString } from './paths.js';
 import { validateFlowSchema } from './schema.js';
@@ -119,7 +119,7 @@ const OPAQUE_KEYS: ReadonlySet<string> = new Set(['value', 'template', 'raw', 'p
 function shiftDeep<T>(v: T, shift: (r: Range) => Range): T {
   if (Array.isArray(v)) return v.map((x: unknown) => shiftDeep(x, shift)) as T;
   // scalar fields keep their class (their path is made when read)
-  if (v instanceof ModelScalar || v instanceof ModelTemplate) return v.shifted(shift) as T;
+  if (v instanceof ModelScalar) return v.shifted(shift) as T;
   if (!v || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {

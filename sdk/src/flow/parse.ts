@@ -322,25 +322,23 @@ export class ModelScalar<T> implements Scalar<T> {
 }
 
 /** A `TemplateScalar` field of the model, with its path made when read (see ModelScalar). */
-export class ModelTemplate implements TemplateScalar {
+export class ModelTemplate extends ModelScalar<string> implements TemplateScalar {
   constructor(
-    public value: string,
+    value: string,
     public template: TemplateScalar['template'],
-    public range: Range,
-    public keyRange: Range | undefined,
-    readonly at: NodePath,
-    readonly key: string | number,
-  ) {}
-
-  get path(): NodePath {
-    return childPath(this.at, this.key);
+    range: Range,
+    keyRange: Range | undefined,
+    at: NodePath,
+    key: string | number,
+  ) {
+    super(value, range, keyRange, at, key);
   }
 
-  shifted(shift: (r: Range) => Range): ModelTemplate {
+  override shifted(shift: (r: Range) => Range): ModelTemplate {
     return new ModelTemplate(this.value, this.template, shift(this.range), this.keyRange && shift(this.keyRange), this.at, this.key);
   }
 
-  toJSON(): TemplateScalar {
+  override toJSON(): TemplateScalar {
     return { value: this.value, template: this.template, range: this.range, keyRange: this.keyRange, path: this.path };
   }
 }
