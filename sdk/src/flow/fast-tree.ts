@@ -366,9 +366,11 @@ function columnOf(text: string, at: number): number {
  * reports an error, so the slow path takes the text.
  */
 function checkFlowIndent(text: string, start: number, end: number, parent: Frame | undefined): void {
+  // the root collection has no column to keep to (no indentation is less than none)
+  if (!parent) return;
   let nl = text.indexOf('\n', start);
   if (nl < 0 || nl >= end) return;
-  const min = parent ? columnOfFrame(text, parent) : -1;
+  const min = columnOfFrame(text, parent);
   while (nl >= 0 && nl < end) {
     let i = nl + 1;
     while (text.charCodeAt(i) === SPACE) i++;
@@ -444,19 +446,21 @@ class Nodes {
 
   tree(text: string, root: number): CompactTree {
     const n = this.n;
-    // exact-length views' copies: the unused tail of each array is left behind
+    // exact-length views (no copy: the arrays were sized by the event count, a sixth more)
+    const values = this.values;
+    if (values.length > n) values.length = n;
     return {
       text,
       root,
-      kind: this.kind.slice(0, n),
-      style: this.style.slice(0, n),
-      rs: this.rs.slice(0, n),
-      re: this.re.slice(0, n),
-      rn: this.rn.slice(0, n),
-      first: this.first.slice(0, n),
-      count: this.count.slice(0, n),
-      items: this.items.slice(0, this.itemsLen),
-      values: this.values.length === n ? this.values : this.values.slice(0, n),
+      kind: this.kind.subarray(0, n),
+      style: this.style.subarray(0, n),
+      rs: this.rs.subarray(0, n),
+      re: this.re.subarray(0, n),
+      rn: this.rn.subarray(0, n),
+      first: this.first.subarray(0, n),
+      count: this.count.subarray(0, n),
+      items: this.items.subarray(0, this.itemsLen),
+      values,
     };
   }
 }
@@ -486,13 +490,16 @@ function build(text: string, events: Event[]): { tree: CompactTree; data: unknow
   const dataBuf: unknown[] = [];
   let root = -1;
   let rootData: unknown;
+  // every `#` of the text, ascending (a JSON text usually has none)
+  const hashes: number[] = [];
+  for (let h = text.indexOf('#'); h >= 0; h = text.indexOf('#', h + 1)) hashes.push(h);
 
   const attach = (node: number, data: unknown, start: number, end: number, nodeEnd: number): void => {
     const top = stack[stack.length - 1];
     // inside a flow collection, the separators before a node hold no comment (the yaml library's
     // rules for comments there differ from js-yaml's)
     if (top?.flow) {
-      for (let i = top.gap; i < start; i++) if (text.charCodeAt(i) === HASH) bail();
+      if (hashes.length > 0 && hashBetween(hashes, top.gap, start)) bail();
       top.gap = end;
     }
     if (!top) {
@@ -618,6 +625,18 @@ function build(text: string, events: Event[]): { tree: CompactTree; data: unknow
   // the document's root: the yaml library's root map/seq range is the same (block) or bracketed (flow)
   if (kinds[root] === K_SCALAR) bail();
   return { tree: nodes.tree(text, root), data: rootData };
+}
+
+/** Whether an offset of `sorted` (ascending) lies in [from, to). */
+function hashBetween(sorted: number[], from: number, to: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && (sorted[lo] as number) < to;
 }
 
 function scalar(
