@@ -1,8 +1,10 @@
 /**
- * Fast path of `parseFlow`: builds the yaml node tree (the `yaml` library's own `YAMLMap`,
- * `YAMLSeq`, `Pair` and `Scalar` classes, with the same `range` triples the library's composer
- * gives) from js-yaml's low-level event stream, which is about twenty times quicker than the
- * `yaml` library's parser on large files.
+ * Fast path of `parseFlow`: builds the document's node tree from js-yaml's low-level event
+ * stream, which is about twenty times quicker than the `yaml` library's parser on large files.
+ * The tree is compact (typed arrays: see CompactTree) and the model builder reads it in place;
+ * its yaml nodes (the `yaml` library's own `YAMLMap`, `YAMLSeq`, `Pair` and `Scalar` classes,
+ * with the same `range` triples the library's composer gives) are made only where something
+ * reads them (`yamlNode`).
  *
  * Ranges come from js-yaml's events (each scalar's source offsets, each collection's start);
  * what the events leave out is derived from the token next to them by the same rules the yaml
@@ -46,7 +48,8 @@ export const SCALAR_TYPES: readonly Scalar.Type[] = [Scalar.PLAIN, Scalar.QUOTE_
  * its items: `items[first[i] .. first[i] + count[i])`, node indexes (a map: key, value, key,
  * value, ...). Building it allocates a few typed arrays instead of an object per node; the
  * model builder reads it directly, and the yaml node objects are made only for the parts
- * something asks for (`yamlNode`). Ranges may be shifted in place by the incremental re-parse.
+ * something asks for (`yamlNode`). The arrays are not changed after the build: the incremental
+ * re-parse shifts the ranges of the yaml nodes made from them, which hold their own copies.
  */
 export interface CompactTree {
   readonly text: string;
@@ -147,9 +150,8 @@ function scalarCtor(type: Scalar.Type): ScalarCtor {
   ctor.prototype = proto;
   return ctor as unknown as ScalarCtor;
 }
-const STYLE_CTORS = new Map<Scalar.Type, ScalarCtor>(
-  ([Scalar.PLAIN, Scalar.QUOTE_SINGLE, Scalar.QUOTE_DOUBLE, Scalar.BLOCK_LITERAL, Scalar.BLOCK_FOLDED] as Scalar.Type[]).map((type): [Scalar.Type, ScalarCtor] => [type, scalarCtor(type)]),
-);
+/** The constructor of each scalar style, by its index in SCALAR_TYPES (a CompactTree's `style`). */
+const SCALAR_CTORS: readonly ScalarCtor[] = SCALAR_TYPES.map(scalarCtor);
 
 type PairCtor = new (key: Scalar, value: YamlNode) => Pair;
 const FastPair = (function () {
@@ -160,7 +162,6 @@ const FastPair = (function () {
   ctor.prototype = PAIR_PROTO;
   return ctor as unknown as PairCtor;
 })();
-
 
 /**
  * A map or sequence of a CompactTree as a yaml node: its range numbers are copied in; its items
@@ -205,7 +206,7 @@ const LazySeq = collectionCtor(new YAMLSeq());
 export function yamlNode(ct: CompactTree, i: number): YamlNode {
   const kind = ct.kind[i];
   if (kind === K_SCALAR) {
-    const Ctor = STYLE_CTORS.get(SCALAR_TYPES[ct.style[i] as number] as Scalar.Type) as ScalarCtor;
+    const Ctor = SCALAR_CTORS[ct.style[i] as number] as ScalarCtor;
     return new Ctor(ct.values[i], ct.rs[i] as number, ct.re[i] as number, ct.rn[i] as number);
   }
   const node = kind === K_MAP ? new LazyMap(ct, i) : new LazySeq(ct, i);
@@ -235,7 +236,7 @@ for (const c of '~nNtTfF0123456789-+.') MAYBE_TYPED[c.charCodeAt(0)] = 1;
 
 class NotFast extends Error {}
 
-/** A sequence frame's data until its end (and a collection's items until then). */
+/** A sequence frame's data until its end. */
 const EMPTY: unknown[] = [];
 
 function bail(): never {
@@ -446,7 +447,8 @@ class Nodes {
 
   tree(text: string, root: number): CompactTree {
     const n = this.n;
-    // exact-length views (no copy: the arrays were sized by the event count, a sixth more)
+    // exact-length views, not copies (the arrays were sized by the event count, which also
+    // counts each collection's end)
     const values = this.values;
     if (values.length > n) values.length = n;
     return {
@@ -736,7 +738,7 @@ function scalar(
   attach(nodes.scalar(style, value, start, end, nodeEnd), value, start, end, nodeEnd);
 }
 
-/** One instance of the class a build makes and drops (see `SHAPE_KEEPERS` in parse.ts). @internal */
+/** One instance of the class a build makes and drops (see `keepShapes` in parse.ts). @internal */
 export function shapeKeepers(): unknown[] {
   // plain scalars the core tags resolve to a yaml Scalar (floats, with their formatting hints)
   const resolved: unknown[] = [];

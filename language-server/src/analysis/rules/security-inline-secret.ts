@@ -37,6 +37,9 @@ const KEY_WORD_PATTERN = (() => {
   return new RegExp(KEY_WORDS.map((w) => [...w].map(letter).join(dropped)).join('|'), 'g');
 })();
 
+/** A backslash followed by a letter or digit: an escape that may stand for a letter of a key. */
+const ESCAPE_WITH_LETTER = /\\[A-Za-z0-9]/;
+
 /**
  * Offsets where a secret key name may start: every match of `KEY_WORD_PATTERN` (overlapping
  * ones included), ascending. A key can only be secret when its own source text holds such a
@@ -55,9 +58,6 @@ function keyWordOffsets(text: string): number[] | undefined {
   }
   return out;
 }
-
-/** A backslash followed by a letter or digit: an escape that may stand for a letter of a key. */
-const ESCAPE_WITH_LETTER = /\\[A-Za-z0-9]/;
 
 /** Start and end of a node's source (undefined without a usable range). */
 function span(node: unknown): [number, number] | undefined {
