@@ -370,6 +370,12 @@ const STEP_BUF: Step[] = [];
  * library's nodes, or the fast path's CompactTree. `H` is the nav's node handle.
  */
 class Builder<H> {
+  /**
+   * The kept objects (see `keepShapes` at the end of this module): held here, on a class every
+   * parse uses, because a module-level constant nothing reads is not kept alive.
+   */
+  static shapeKeepers: readonly unknown[] = [];
+
   readonly problems: ParseProblem[] = [];
 
   constructor(
@@ -1062,7 +1068,7 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
  * dropped its last parse's temporaries is in the same place after every major collection).
  * A few hundred bytes.
  */
-const SHAPE_KEEPERS: readonly unknown[] = keepShapes();
+Builder.shapeKeepers = keepShapes();
 
 function keepShapes(): unknown[] {
   try {
@@ -1076,13 +1082,8 @@ function keepShapes(): unknown[] {
     // the lazy yaml nodes, with their items made
     const root = doc.root;
     const steps = isMap(root) ? (root.get('steps', true) as { items?: unknown } | undefined) : undefined;
-    return [doc, root, steps?.items, nav, new Builder<number>(nav, compact.tree.root, text), new YamlNav(new Document()), new Entries([]), ...shapeKeepers()];
+    return [doc, root, steps?.items, nav, new Builder<number>(nav, compact.tree.root, text), new YamlNav(new Document()), ...shapeKeepers()];
   } catch {
     return [];
   }
-}
-
-/** The kept objects (for tests). @internal */
-export function keptShapes(): readonly unknown[] {
-  return SHAPE_KEEPERS;
 }
