@@ -25,6 +25,7 @@ import { EVENT_ID, SCALAR_STYLE, getScalarValue, parseEvents } from 'js-yaml';
 import type { Event, ScalarEvent } from 'js-yaml';
 import { Pair, Scalar, Schema, YAMLMap, YAMLSeq } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
+import { keyText } from './paths.js';
 
 export interface FastTree {
   /** Root node, in the yaml library's classes, with the library's ranges (made on demand: see `yamlNode`). */
@@ -515,14 +516,14 @@ function build(text: string, events: Event[]): { tree: CompactTree; data: unknow
         // a key: scalars only
         if (kinds[node] !== K_SCALAR) bail();
         const k = values[node];
-        const ks = k === null ? '' : typeof k === 'object' ? bail() : String(k);
+        const ks = keyText(k) ?? bail();
         // duplicates (the slow path reports them) and `__proto__` (toJS defines it specially)
         if (ks === '__proto__') bail();
         const base = top.base;
         if (itemBuf.length - base < 64) {
           for (let j = base; j < itemBuf.length; j += 2) {
             const v = values[itemBuf[j] as number];
-            if ((v === null ? '' : String(v)) === ks) bail();
+            if (keyText(v) === ks) bail();
           }
         } else if (Object.prototype.hasOwnProperty.call(top.data, ks)) bail();
         top.key = node;
@@ -532,7 +533,7 @@ function build(text: string, events: Event[]): { tree: CompactTree; data: unknow
       itemBuf.push(top.key, node);
       dataBuf.push(null, null);
       const key = values[top.key];
-      (top.data as Record<string, unknown>)[key === null ? '' : String(key)] = data;
+      (top.data as Record<string, unknown>)[keyText(key) as string] = data;
       top.key = -1;
     } else {
       itemBuf.push(node);

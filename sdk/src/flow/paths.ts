@@ -47,13 +47,17 @@ export function nodeRange(node: unknown): Range | undefined {
 
 /** String form of a map key (scalar keys only; complex keys have none). */
 export function keyString(key: unknown): string | undefined {
-  if (isScalar(key)) {
-    const v = key.value;
-    if (v === null || v === undefined) return '';
-    if (typeof v === 'object') return undefined;
-    return String(v);
-  }
-  return undefined;
+  return isScalar(key) ? keyText(key.value) : undefined;
+}
+
+/**
+ * String form of a scalar key's value, as the model and `toJS` use it: null is the empty
+ * string; an object (a complex key) has none.
+ */
+export function keyText(v: unknown): string | undefined {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') return undefined;
+  return String(v);
 }
 
 /** What path navigation needs of a document: its root node (a yaml `Document` qualifies). */

@@ -9,7 +9,7 @@ import type { Document, Node as YamlNode, Scalar as YamlScalar, YAMLMap, YAMLSeq
 import type { Range } from './model.js';
 import { K_MAP, K_SCALAR, K_SEQ, yamlNode } from './fast-tree.js';
 import type { CompactTree } from './fast-tree.js';
-import { keyString, nodeRange } from './paths.js';
+import { keyString, keyText, nodeRange } from './paths.js';
 
 /** A node handle `H`: a yaml node (or null) for YamlNav, a node index (or -1) for CompactNav. */
 export interface TreeNav<H> {
@@ -195,10 +195,7 @@ export class CompactNav implements TreeNav<number> {
   }
 
   pairKey(h: number, i: number): string | undefined {
-    const v = this.values[this.items[(this.first[h] as number) + 2 * i] as number];
-    if (v === null || v === undefined) return '';
-    if (typeof v === 'object') return undefined;
-    return String(v);
+    return keyText(this.values[this.items[(this.first[h] as number) + 2 * i] as number]);
   }
 
   pairKeyRange(h: number, i: number): Range | undefined {
@@ -224,7 +221,7 @@ export class CompactNav implements TreeNav<number> {
     const out: Record<string, unknown> = {};
     for (let i = 0; i < n; i += 2) {
       const key = this.values[this.items[first + i] as number];
-      out[key === null || key === undefined ? '' : String(key)] = this.toJS(this.items[first + i + 1] as number);
+      out[keyText(key) as string] = this.toJS(this.items[first + i + 1] as number);
     }
     return out;
   }
