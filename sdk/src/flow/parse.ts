@@ -1066,7 +1066,7 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): FlowDoc
  * parse after each major collection then ran in unoptimized code, about 1.4x slower (the
  * analysis benchmark, which collects before every run, showed it; a language server that has
  * dropped its last parse's temporaries is in the same place after every major collection).
- * A few hundred bytes.
+ * About 15 KiB (13 KiB heap, 2 KiB array buffers), measured.
  */
 Builder.shapeKeepers = keepShapes();
 
