@@ -21,11 +21,14 @@
  * ranges. `test/fast-tree.test.ts` checks this tree against `parseDocument` node by node on the
  * examples, generated flows and thousands of mutations.
  */
-import { EVENT_ID, SCALAR_STYLE, getScalarValue, parseEvents } from 'js-yaml';
 import type { Event, ScalarEvent } from 'js-yaml';
+// js-yaml's CommonJS build: its ESM build slows down for good after a few parses (see the module)
+import jsYaml from './js-yaml-cjs.cjs';
 import { Pair, Scalar, Schema, YAMLMap, YAMLSeq } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import { keyText } from './paths.js';
+
+const { EVENT_ID, SCALAR_STYLE, getScalarValue, parseEvents } = jsYaml;
 
 export interface FastTree {
   /** Root node, in the yaml library's classes, with the library's ranges (made on demand: see `yamlNode`). */
