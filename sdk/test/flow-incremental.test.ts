@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { stringify } from 'yaml';
 import { parseFlow } from '../src/flow/parse.js';
 import type { FlowDocument } from '../src/flow/parse.js';
@@ -171,6 +173,41 @@ test('reparseFlow equals parseFlow on edits inside quoted strings (JSON and quot
   const scalar = reparseStats.scalarEdits - before.scalarEdits;
   console.log(`quoted strings: scalar edits ${scalar}, fallback ${reparseStats.fallback - before.fallback}`);
   assert.ok(scalar > 300, `the scalar-edit path is taken (${scalar})`);
+});
+
+test('reparseFlow: a re-parsed version does not keep the versions before it alive', async () => {
+  // a language server holds only the latest version of a document; if each version held the one
+  // it was re-parsed from, an editing session would keep every version of the file in memory
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (const [name, text, from, to] of [
+    // a step item's value: the step-item path
+    ['YAML', stringify(generateFlow(30)), 'application/json', 'text/plain'],
+    // inside a quoted string of a JSON flow: the scalar-edit path
+    ['JSON', JSON.stringify(generateFlow(30), null, 2), '"application/json"', '"application/xml"'],
+  ] as const) {
+    const before = reparseStats.incremental;
+    const { first, latest } = ((): { first: WeakRef<FlowDocument>; latest: FlowDocument } => {
+      let doc = parseFlow(text);
+      const ref = new WeakRef(doc);
+      for (let n = 0; n < 3; n++) {
+        const at = doc.text.indexOf(n % 2 === 0 ? from : to, Math.floor(doc.text.length / 2));
+        assert.ok(at > 0, `${name}: the value to edit`);
+        const [a, b] = n % 2 === 0 ? [from, to] : [to, from];
+        // the changed part only (as an editor reports it): inside the value, past common characters
+        let s = 0;
+        while (a[s] === b[s]) s++;
+        doc = reparseFlow(doc, { start: at + s, end: at + a.length - 1, text: b.slice(s, b.length - 1) });
+      }
+      return { first: ref, latest: doc };
+    })();
+    assert.equal(reparseStats.incremental - before, 3, `${name}: every re-parse incremental`);
+    // a WeakRef's target stays alive until the current job ends
+    await new Promise((r) => setImmediate(r));
+    gc();
+    assert.equal(first.deref(), undefined, `${name}: the first version is still reachable from the latest`);
+    assertSame(latest, parseFlow(latest.text), `${name}: the latest version`);
+  }
 });
 
 test('reparseFlow: the lazy yaml document and rangeAt match a full parse', () => {

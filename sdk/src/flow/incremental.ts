@@ -268,8 +268,11 @@ function tryIncremental(prev: FlowDocument, change: TextChange, newText: string)
  * (comments, CST, for edits) comes from a full parse of the new text, made on first use.
  */
 function reparsedDocument(prev: FlowDocument, newText: string, flow: Flow, problems: ParseProblem[], isLegacy: boolean, root: YamlNode): FlowDocument {
+  // the closures below must not hold `prev`: every version would keep the one before it alive
+  // (an editing session's memory would grow by a whole document per keystroke)
+  const options = prev.uri !== undefined ? { uri: prev.uri } : {};
   let full: FlowDocument | undefined;
-  const fullDoc = (): FlowDocument => (full ??= parseFlow(newText, prev.uri !== undefined ? { uri: prev.uri } : {}));
+  const fullDoc = (): FlowDocument => (full ??= parseFlow(newText, options));
   return flowDocument({
     text: newText,
     root,
@@ -277,7 +280,7 @@ function reparsedDocument(prev: FlowDocument, newText: string, flow: Flow, probl
     problems,
     isLegacy,
     yaml: () => ({ doc: fullDoc().yaml, lineCounter: fullDoc().lineCounter }),
-    ...(prev.uri !== undefined ? { uri: prev.uri } : {}),
+    ...options,
   });
 }
 
