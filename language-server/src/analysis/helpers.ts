@@ -436,11 +436,6 @@ export function closest(name: string, candidates: readonly string[]): string | u
   return best !== undefined && bestScore <= limit ? best : undefined;
 }
 
-/** Candidates sorted by edit distance (for "did you mean" lists). */
-export function byDistance(name: string, candidates: readonly string[]): string[] {
-  return [...candidates].sort((a, b) => levenshtein(name, a) - levenshtein(name, b) || a.localeCompare(b));
-}
-
 export function quoteList(items: readonly string[]): string {
   return items.map((i) => `"${i}"`).join(', ');
 }
@@ -468,14 +463,6 @@ export function nextLineStart(text: string, offset: number): number {
 
 export function columnOf(text: string, offset: number): number {
   return offset - lineStart(text, offset);
-}
-
-/** 0-based line number of an offset. */
-export function lineOf(text: string, offset: number): number {
-  let line = 0;
-  const end = Math.min(offset, text.length);
-  for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) line++;
-  return line;
 }
 
 /** The end of a block node: the start of the line after its last character. */
