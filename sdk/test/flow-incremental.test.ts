@@ -194,10 +194,13 @@ test('reparseFlow: a re-parsed version does not keep the versions before it aliv
         const at = doc.text.indexOf(n % 2 === 0 ? from : to, Math.floor(doc.text.length / 2));
         assert.ok(at > 0, `${name}: the value to edit`);
         const [a, b] = n % 2 === 0 ? [from, to] : [to, from];
-        // the changed part only (as an editor reports it): inside the value, past common characters
+        // the changed part only, as an editor reports it: without the characters the two values
+        // share at their start and end (the JSON values' quotes stay untouched)
         let s = 0;
         while (a[s] === b[s]) s++;
-        doc = reparseFlow(doc, { start: at + s, end: at + a.length - 1, text: b.slice(s, b.length - 1) });
+        let e = 0;
+        while (e < Math.min(a.length, b.length) - s && a[a.length - 1 - e] === b[b.length - 1 - e]) e++;
+        doc = reparseFlow(doc, { start: at + s, end: at + a.length - e, text: b.slice(s, b.length - e) });
       }
       return { first: ref, latest: doc };
     })();
